@@ -1,0 +1,30 @@
+# contrib-style PGXS build of ct_cleanup
+
+MODULE_big = ct_cleanup
+OBJS = \
+	$(WIN32RES) \
+	ct_access.o \
+	ct_audit.o \
+	ct_cleanup.o \
+	ct_registry.o \
+	ct_statement.o
+
+EXTENSION = ct_cleanup
+# default_version in the control file is the one source of the version
+EXTVERSION = $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" $(EXTENSION).control)
+DATA = ct_cleanup--1.0.sql
+PGFILEDESC = "ct_cleanup - audited removal of one client/trainer pair's interactions"
+
+# install creates the extension and the shared fixture; the others use it
+REGRESS = install register preview cleanup audit errors privileges security dump
+# the tests create roles and need a fresh database of their own
+REGRESS_OPTS = --dbname=ct_cleanup_regress
+
+ISOLATION = same_pair receipt_race two_pairs
+ISOLATION_OPTS = --dbname=ct_cleanup_isolation
+
+EXTRA_CLEAN = results/ regression.diffs regression.out output_iso/
+
+PG_CONFIG ?= pg_config
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)

@@ -1,0 +1,346 @@
+/* ct_cleanup--1.0.sql */
+
+-- complain if script is sourced in psql, rather than via CREATE EXTENSION
+\echo Use "CREATE EXTENSION ct_cleanup" to load this file. \quit
+
+-- While this script runs, search_path is "<extension schema>, pg_temp", so the
+-- unqualified names in regclass literals below resolve to our own objects.
+
+------------------------------------------------------------------------------
+-- The result of a cleanup or preview
+------------------------------------------------------------------------------
+
+CREATE TYPE @extschema@.ct_cleanup_result AS (
+    client_id                uuid,
+    trainer_id               uuid,
+    messages                 bigint,
+    conversations            bigint,
+    read_receipts            bigint,
+    discovery_calls          bigint,
+    call_feedback            bigint,
+    feedback_responses       bigint,
+    call_notes               bigint,
+    call_notifications       bigint,
+    engagement_records       bigint,
+    coach_selection_requests bigint,
+    waitlist_entries         bigint,
+    alerts                   bigint,
+    feedback_notifications   bigint,
+    other                    bigint,
+    total                    bigint,
+    details                  jsonb,
+    audit_id                 bigint
+);
+
+COMMENT ON TYPE @extschema@.ct_cleanup_result IS
+    'Rows deleted (or, for a preview, that would be deleted) per category for one client/trainer pair';
+
+------------------------------------------------------------------------------
+-- Registry of interaction tables
+------------------------------------------------------------------------------
+
+CREATE TABLE @extschema@.ct_cleanup_rule (
+    id        bigint GENERATED ALWAYS AS IDENTITY,
+    target    regclass NOT NULL,
+    category  text NOT NULL,
+    kind      text NOT NULL,
+    column_a  name,
+    column_b  name,
+    parent    regclass,
+    fk        name,
+    CONSTRAINT ct_cleanup_rule_pkey PRIMARY KEY (target),
+    CONSTRAINT ct_cleanup_rule_id_key UNIQUE (id),
+    CONSTRAINT ct_cleanup_rule_parent_fkey FOREIGN KEY (parent)
+        REFERENCES @extschema@.ct_cleanup_rule (target),
+    CONSTRAINT ct_cleanup_rule_category_check
+        CHECK (category ~ '^[a-z][a-z0-9_]*$' AND octet_length(category) < 64),
+    CONSTRAINT ct_cleanup_rule_kind_check
+        CHECK (kind IN ('pair', 'either', 'child')),
+    CONSTRAINT ct_cleanup_rule_shape_check
+        CHECK (CASE WHEN kind = 'child'
+                    THEN parent IS NOT NULL AND fk IS NOT NULL
+                         AND column_a IS NULL AND column_b IS NULL
+                    ELSE parent IS NULL AND fk IS NULL
+                         AND column_a IS NOT NULL AND column_b IS NOT NULL
+                         AND column_a <> column_b
+               END)
+);
+
+CREATE INDEX ct_cleanup_rule_parent_idx ON @extschema@.ct_cleanup_rule (parent);
+
+COMMENT ON TABLE @extschema@.ct_cleanup_rule IS
+    'Registered interaction tables and how to find a pair''s rows in each; change through ct_cleanup_register*()';
+COMMENT ON COLUMN @extschema@.ct_cleanup_rule.id IS
+    'Registration order; the cleanup processes rules by depth, then by this number';
+COMMENT ON COLUMN @extschema@.ct_cleanup_rule.target IS 'The interaction table';
+COMMENT ON COLUMN @extschema@.ct_cleanup_rule.category IS
+    'Result column the rows are counted in (a name of ct_cleanup_result, else counted in "other")';
+COMMENT ON COLUMN @extschema@.ct_cleanup_rule.kind IS
+    'pair: column_a = client and column_b = trainer; either: the two columns hold the pair in either order; child: rows referencing deleted rows of parent';
+COMMENT ON COLUMN @extschema@.ct_cleanup_rule.column_a IS
+    'Client column (pair) or first column (either)';
+COMMENT ON COLUMN @extschema@.ct_cleanup_rule.column_b IS
+    'Trainer column (pair) or second column (either)';
+COMMENT ON COLUMN @extschema@.ct_cleanup_rule.parent IS
+    'Registered table whose deleted rows this child table references (child rules only)';
+COMMENT ON COLUMN @extschema@.ct_cleanup_rule.fk IS
+    'Name of the foreign key constraint from target to parent (child rules only)';
+
+-- Registry rules are user data: pg_dump must keep them.
+SELECT pg_catalog.pg_extension_config_dump('ct_cleanup_rule', '');
+SELECT pg_catalog.pg_extension_config_dump('ct_cleanup_rule_id_seq', '');
+
+------------------------------------------------------------------------------
+-- Settings
+------------------------------------------------------------------------------
+
+CREATE TABLE @extschema@.ct_cleanup_setting (
+    setting   text NOT NULL,
+    value     text NOT NULL,
+    CONSTRAINT ct_cleanup_setting_pkey PRIMARY KEY (setting),
+    CONSTRAINT ct_cleanup_setting_name_check CHECK (setting IN ('admin_role'))
+);
+
+COMMENT ON TABLE @extschema@.ct_cleanup_setting IS
+    'Settings changed from their defaults; change through ct_cleanup_set(), read through ct_cleanup_settings';
+COMMENT ON COLUMN @extschema@.ct_cleanup_setting.setting IS 'Name of the setting';
+COMMENT ON COLUMN @extschema@.ct_cleanup_setting.value IS 'Value of the setting, as text';
+
+SELECT pg_catalog.pg_extension_config_dump('ct_cleanup_setting', '');
+
+------------------------------------------------------------------------------
+-- Audit log
+------------------------------------------------------------------------------
+
+CREATE TABLE @extschema@.ct_cleanup_audit (
+    id            bigint GENERATED ALWAYS AS IDENTITY,
+    performed_at  timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    admin_role    name NOT NULL,
+    actor_id      text,
+    client_id     uuid NOT NULL,
+    trainer_id    uuid NOT NULL,
+    counts        jsonb NOT NULL,
+    details       jsonb NOT NULL,
+    total         bigint NOT NULL,
+    reason        text,
+    CONSTRAINT ct_cleanup_audit_pkey PRIMARY KEY (id)
+);
+
+CREATE INDEX ct_cleanup_audit_pair_idx
+    ON @extschema@.ct_cleanup_audit (client_id, trainer_id);
+CREATE INDEX ct_cleanup_audit_performed_at_idx
+    ON @extschema@.ct_cleanup_audit (performed_at);
+
+COMMENT ON TABLE @extschema@.ct_cleanup_audit IS
+    'One row per cleanup: who removed which pair''s interactions, how many rows, when and why (append-only)';
+COMMENT ON COLUMN @extschema@.ct_cleanup_audit.id IS 'Audit row number, returned as audit_id by ct_cleanup()';
+COMMENT ON COLUMN @extschema@.ct_cleanup_audit.performed_at IS 'Start of the transaction that ran the cleanup';
+COMMENT ON COLUMN @extschema@.ct_cleanup_audit.admin_role IS
+    'Database role whose privileges were in effect where ct_cleanup() was called';
+COMMENT ON COLUMN @extschema@.ct_cleanup_audit.actor_id IS
+    'Acting application user, from the actor_id setting; NULL when not configured';
+COMMENT ON COLUMN @extschema@.ct_cleanup_audit.client_id IS 'The client of the pair';
+COMMENT ON COLUMN @extschema@.ct_cleanup_audit.trainer_id IS 'The trainer of the pair';
+COMMENT ON COLUMN @extschema@.ct_cleanup_audit.counts IS 'Rows deleted per category, all 14 categories';
+COMMENT ON COLUMN @extschema@.ct_cleanup_audit.details IS 'Rows deleted per registered table, keyed by qualified table name';
+COMMENT ON COLUMN @extschema@.ct_cleanup_audit.total IS 'Rows deleted in all';
+COMMENT ON COLUMN @extschema@.ct_cleanup_audit.reason IS 'Reason given by the caller';
+
+SELECT pg_catalog.pg_extension_config_dump('ct_cleanup_audit', '');
+SELECT pg_catalog.pg_extension_config_dump('ct_cleanup_audit_id_seq', '');
+
+-- Append-only: refuse UPDATE, DELETE and TRUNCATE unless the current user is a
+-- superuser.  Statement-level, so it fires even when no row matches.
+CREATE FUNCTION @extschema@.ct_cleanup_audit_guard()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF NOT coalesce((SELECT r.rolsuper FROM pg_catalog.pg_roles AS r
+                     WHERE r.rolname OPERATOR(pg_catalog.=) current_user), false) THEN
+        RAISE EXCEPTION 'audit log "%" is append-only', TG_TABLE_NAME
+            USING ERRCODE = 'insufficient_privilege',
+                  DETAIL = pg_catalog.format('Role %I attempted %s.', current_user, TG_OP),
+                  HINT = 'Only a superuser can change or remove audit rows.';
+    END IF;
+    RETURN NULL;
+END
+$$;
+
+COMMENT ON FUNCTION @extschema@.ct_cleanup_audit_guard() IS
+    'Trigger function keeping ct_cleanup_audit append-only for every role but superusers';
+
+CREATE TRIGGER ct_cleanup_audit_append_only
+    BEFORE UPDATE OR DELETE OR TRUNCATE ON @extschema@.ct_cleanup_audit
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.ct_cleanup_audit_guard();
+
+-- ALWAYS: session_replication_role = replica must not switch the guard off.
+ALTER TABLE @extschema@.ct_cleanup_audit
+    ENABLE ALWAYS TRIGGER ct_cleanup_audit_append_only;
+
+-- Admins read every row, others none.  The policy itself is created by the
+-- first cleanup (see README, "Audit log"): a policy created here would not be
+-- an extension member, so pg_dump would dump it and the restore would then
+-- fail on "already exists".
+ALTER TABLE @extschema@.ct_cleanup_audit ENABLE ROW LEVEL SECURITY;
+
+------------------------------------------------------------------------------
+-- C entry points
+------------------------------------------------------------------------------
+
+CREATE FUNCTION @extschema@.ct_cleanup_is_admin()
+RETURNS boolean
+LANGUAGE C STABLE PARALLEL RESTRICTED
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'ct_cleanup_is_admin';
+
+COMMENT ON FUNCTION @extschema@.ct_cleanup_is_admin() IS
+    'True when the current user is a superuser or has the privileges of the admin_role setting';
+
+CREATE FUNCTION @extschema@.ct_cleanup_preview(client uuid, trainer uuid)
+RETURNS @extschema@.ct_cleanup_result
+LANGUAGE C VOLATILE CALLED ON NULL INPUT
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'ct_cleanup_preview';
+
+COMMENT ON FUNCTION @extschema@.ct_cleanup_preview(uuid, uuid) IS
+    'Counts the rows ct_cleanup() would delete for the pair now, deleting nothing (admins only)';
+
+CREATE FUNCTION @extschema@.ct_cleanup(client uuid, trainer uuid, reason text DEFAULT NULL)
+RETURNS @extschema@.ct_cleanup_result
+LANGUAGE C VOLATILE CALLED ON NULL INPUT
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'ct_cleanup';
+
+COMMENT ON FUNCTION @extschema@.ct_cleanup(uuid, uuid, text) IS
+    'Deletes every registered interaction row of the pair in one statement, writes an audit row and returns the counts (admins only)';
+
+CREATE FUNCTION @extschema@.ct_cleanup_register(category text, target regclass,
+                                                client_column name, trainer_column name)
+RETURNS void
+LANGUAGE C VOLATILE CALLED ON NULL INPUT
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'ct_cleanup_register';
+
+COMMENT ON FUNCTION @extschema@.ct_cleanup_register(text, regclass, name, name) IS
+    'Registers a table whose rows belong to the pair when client_column = client and trainer_column = trainer';
+
+CREATE FUNCTION @extschema@.ct_cleanup_register_either(category text, target regclass,
+                                                       column_a name, column_b name)
+RETURNS void
+LANGUAGE C VOLATILE CALLED ON NULL INPUT
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'ct_cleanup_register_either';
+
+COMMENT ON FUNCTION @extschema@.ct_cleanup_register_either(text, regclass, name, name) IS
+    'Registers a table whose rows belong to the pair when (column_a, column_b) holds the client and the trainer in either order';
+
+CREATE FUNCTION @extschema@.ct_cleanup_register_child(category text, target regclass,
+                                                      parent regclass, fk name DEFAULT NULL)
+RETURNS void
+LANGUAGE C VOLATILE CALLED ON NULL INPUT
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'ct_cleanup_register_child';
+
+COMMENT ON FUNCTION @extschema@.ct_cleanup_register_child(text, regclass, regclass, name) IS
+    'Registers a table whose rows reference, through foreign key fk, rows of a registered parent that the cleanup deletes';
+
+CREATE FUNCTION @extschema@.ct_cleanup_unregister(target regclass)
+RETURNS void
+LANGUAGE C VOLATILE CALLED ON NULL INPUT
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'ct_cleanup_unregister';
+
+COMMENT ON FUNCTION @extschema@.ct_cleanup_unregister(regclass) IS
+    'Removes the rule of a registered table that has no registered children';
+
+CREATE FUNCTION @extschema@.ct_cleanup_set(setting text, value text)
+RETURNS void
+LANGUAGE C VOLATILE CALLED ON NULL INPUT
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'ct_cleanup_set';
+
+COMMENT ON FUNCTION @extschema@.ct_cleanup_set(text, text) IS
+    'Changes one setting; NULL resets it to its default (extension owner or superuser only)';
+
+------------------------------------------------------------------------------
+-- Views
+------------------------------------------------------------------------------
+
+-- Processing order: parents before children (by depth), then registration order.
+CREATE VIEW @extschema@.ct_cleanup_rules AS
+WITH RECURSIVE tree AS (
+    SELECT r.id, r.target, r.category, r.kind, r.column_a, r.column_b, r.parent, r.fk,
+           1 AS depth
+    FROM @extschema@.ct_cleanup_rule AS r
+    WHERE r.parent IS NULL
+    UNION ALL
+    SELECT c.id, c.target, c.category, c.kind, c.column_a, c.column_b, c.parent, c.fk,
+           t.depth OPERATOR(pg_catalog.+) 1
+    FROM @extschema@.ct_cleanup_rule AS c
+    JOIN tree AS t ON c.parent OPERATOR(pg_catalog.=) t.target
+)
+SELECT pg_catalog.row_number() OVER (ORDER BY t.depth, t.id) AS position,
+       t.category,
+       t.target,
+       t.kind,
+       CASE WHEN t.kind OPERATOR(pg_catalog.<>) 'child'
+            THEN ARRAY[t.column_a, t.column_b] END AS columns,
+       t.parent,
+       t.fk
+FROM tree AS t
+ORDER BY t.depth, t.id;
+
+COMMENT ON VIEW @extschema@.ct_cleanup_rules IS
+    'One row per registered table, in the order the cleanup processes them';
+
+CREATE VIEW @extschema@.ct_cleanup_settings AS
+SELECT d.setting,
+       coalesce(s.value, d.default_value) AS value,
+       d.default_value,
+       d.description
+FROM (VALUES
+        ('admin_role', 'ct_cleanup_admin',
+         'Members of this role (with its privileges) are admins; while it does not exist, only superusers are')
+     ) AS d (setting, default_value, description)
+LEFT JOIN @extschema@.ct_cleanup_setting AS s
+       ON s.setting OPERATOR(pg_catalog.=) d.setting
+ORDER BY d.setting;
+
+COMMENT ON VIEW @extschema@.ct_cleanup_settings IS
+    'Every setting with its current value, default and meaning';
+
+------------------------------------------------------------------------------
+-- Privileges
+------------------------------------------------------------------------------
+
+-- Registry, settings and audit rows are written only through the functions.
+REVOKE ALL ON TABLE @extschema@.ct_cleanup_rule FROM PUBLIC;
+REVOKE ALL ON TABLE @extschema@.ct_cleanup_setting FROM PUBLIC;
+REVOKE ALL ON TABLE @extschema@.ct_cleanup_audit FROM PUBLIC;
+
+-- Row-level security decides which audit rows a reader sees (admins: all).
+GRANT SELECT ON TABLE @extschema@.ct_cleanup_audit TO PUBLIC;
+
+-- The registry and settings describe the application: owner only by default;
+-- the README shows how to let an admin role read them.
+REVOKE ALL ON TABLE @extschema@.ct_cleanup_rules FROM PUBLIC;
+REVOKE ALL ON TABLE @extschema@.ct_cleanup_settings FROM PUBLIC;
+
+-- Deletes data or shows who interacted with whom: admins only, granted explicitly.
+REVOKE ALL ON FUNCTION @extschema@.ct_cleanup(uuid, uuid, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.ct_cleanup_preview(uuid, uuid) FROM PUBLIC;
+
+-- Change the registry or settings: extension owner (or superuser) only.
+REVOKE ALL ON FUNCTION @extschema@.ct_cleanup_register(text, regclass, name, name) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.ct_cleanup_register_either(text, regclass, name, name) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.ct_cleanup_register_child(text, regclass, regclass, name) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.ct_cleanup_unregister(regclass) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.ct_cleanup_set(text, text) FROM PUBLIC;
+
+-- Only ever runs as a trigger.
+REVOKE ALL ON FUNCTION @extschema@.ct_cleanup_audit_guard() FROM PUBLIC;
+
+-- ct_cleanup_is_admin() stays executable by PUBLIC: row-level security
+-- policies of the application call it.

@@ -1,0 +1,391 @@
+/*-------------------------------------------------------------------------
+ *
+ * ct_cleanup.c
+ *		Remove every registered interaction row between one client and one
+ *		trainer, in one statement, audited; or count what would be removed.
+ *
+ * A cleanup, in order:
+ *	1. records the caller (GetUserId() at entry; see ct_access.c) and refuses
+ *	   a non-admin, a call inside a security-restricted operation, and a
+ *	   function altered to SECURITY DEFINER (42501), then NULL ids (22004)
+ *	   and client = trainer (22023);
+ *	2. takes the pair lock;
+ *	3. reads the registry as the extension owner and checks every rule
+ *	   against the catalogs, locking each registered table;
+ *	4. runs one statement of data-modifying CTEs (ct_statement.c) as the
+ *	   owner of the registered tables, with SECURITY_NOFORCE_RLS, as
+ *	   PostgreSQL's own foreign-key actions do: triggers on those tables get
+ *	   no more rights than their owner has, and row-level security hides no
+ *	   row from the cleanup;
+ *	5. writes the audit row as the extension owner and returns the counts.
+ * A preview does 1, 3 and 4 with SELECT in place of DELETE, and writes
+ * nothing.
+ *
+ * Locking and concurrency contract:
+ *	- Pair lock: a transaction-scoped advisory lock in the two-int4 key space,
+ *	  keyed by hashes of the two ids in sorted order, taken before anything
+ *	  else is read.  A second cleanup of the same pair (in either order) waits
+ *	  for the first to commit or abort, then sees its deletes and removes
+ *	  nothing new; cleanups of different pairs do not block each other.  The
+ *	  preview takes no pair lock.
+ *	- Tables: RowExclusiveLock on every registered table (AccessShareLock for
+ *	  a preview), in registry processing order, before its catalog checks.
+ *	  These do not conflict with application reads and writes, only with DDL.
+ *	- Rows: the DELETEs lock the rows they remove; foreign-key checks of
+ *	  NO ACTION children run at the end of the statement.
+ *	- Races: in READ COMMITTED, when the statement fails with a foreign-key
+ *	  violation on a registered table (the application added a row that
+ *	  references a row being deleted), a serialization failure or a
+ *	  deadlock, it is retried in a fresh subtransaction, with a fresh
+ *	  snapshot, up to CTC_MAX_ATTEMPTS times; the pair lock is held outside
+ *	  the subtransaction and so survives a retry.  In REPEATABLE READ and
+ *	  SERIALIZABLE only the whole transaction can retry: the error is raised
+ *	  with a hint saying so.  Query cancel and timeouts are never retried.
+ *	- Audit: one row per cleanup, inserted in the cleanup's transaction, so it
+ *	  exists exactly when the deletes committed.
+ *
+ * IDENTIFICATION
+ *		ct_cleanup.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "ct_cleanup.h"
+
+#include "access/htup_details.h"
+#include "access/xact.h"
+#include "catalog/pg_type.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/elog.h"
+#include "utils/fmgrprotos.h"
+#include "utils/lsyscache.h"
+#include "utils/resowner.h"
+
+PG_MODULE_MAGIC;
+
+PG_FUNCTION_INFO_V1(ct_cleanup);
+PG_FUNCTION_INFO_V1(ct_cleanup_preview);
+PG_FUNCTION_INFO_V1(ct_cleanup_is_admin);
+
+/* How often a cleanup tries its statement in READ COMMITTED. */
+#define CTC_MAX_ATTEMPTS	3
+
+/* Columns of ct_cleanup_result. */
+#define CTC_RESULT_NATTS	(2 + CTC_NUM_CATEGORIES + 3)
+
+static Datum ctc_run(FunctionCallInfo fcinfo, bool preview);
+static void ctc_check_pair(FunctionCallInfo fcinfo);
+static void ctc_execute(CtcCaller *c, CtcRule *rules, int nrules, Oid owner,
+						bool preview, Datum *pair, int64 *counts);
+static void ctc_execute_once(SPIPlanPtr plan, Datum *pair, bool read_only,
+							 int nrules, int64 *counts);
+static void ctc_execute_with_retry(SPIPlanPtr plan, Datum *pair,
+								   CtcRule *rules, int nrules, int64 *counts);
+static bool ctc_should_retry(ErrorData *edata, CtcRule *rules, int nrules,
+							 int attempt);
+static bool ctc_is_registered_name(CtcRule *rules, int nrules,
+								   const char *schema, const char *table);
+static Datum ctc_result(FunctionCallInfo fcinfo, const CtcOutcome *outcome,
+						int64 audit_id, bool audit_null);
+
+
+/*
+ * ct_cleanup(client uuid, trainer uuid, reason text DEFAULT NULL)
+ *		RETURNS ct_cleanup_result
+ *
+ * Delete every registered interaction row of the pair and write one audit
+ * row (also when nothing matched).  Admins only.  NULL ids raise 22004,
+ * client = trainer 22023; reason may be NULL.  Takes the pair lock and
+ * RowExclusiveLock on every registered table (see the file header).
+ */
+Datum
+ct_cleanup(PG_FUNCTION_ARGS)
+{
+	return ctc_run(fcinfo, false);
+}
+
+/*
+ * ct_cleanup_preview(client uuid, trainer uuid) RETURNS ct_cleanup_result
+ *
+ * Count the rows ct_cleanup would delete now, deleting nothing and writing
+ * no audit row; audit_id is NULL.  Admins only, same argument checks as
+ * ct_cleanup.  Takes AccessShareLock on every registered table.
+ */
+Datum
+ct_cleanup_preview(PG_FUNCTION_ARGS)
+{
+	return ctc_run(fcinfo, true);
+}
+
+/*
+ * ct_cleanup_is_admin() RETURNS boolean
+ *
+ * Is the current user (GetUserId() where the function is called) a
+ * superuser, or does it have the privileges of the admin_role setting?
+ * Executable by PUBLIC, for use in row-level security policies.
+ */
+Datum
+ct_cleanup_is_admin(PG_FUNCTION_ARGS)
+{
+	CtcCaller	c;
+
+	ctc_enter(fcinfo, &c);
+	PG_RETURN_BOOL(ctc_caller_is_admin(&c));
+}
+
+/*
+ * ctc_run
+ *		The body of ct_cleanup and ct_cleanup_preview.
+ */
+static Datum
+ctc_run(FunctionCallInfo fcinfo, bool preview)
+{
+	CtcCaller	c;
+	CtcRule    *rules;
+	int			nrules;
+	Oid			owner;
+	int64	   *counts;
+	Datum		pair[2];
+	CtcOutcome	outcome;
+	int64		audit_id = 0;
+
+	ctc_enter(fcinfo, &c);
+	ctc_require_admin(&c, psprintf("client %s, trainer %s",
+								   ctc_uuid_text(PG_GETARG_DATUM(0), PG_ARGISNULL(0)),
+								   ctc_uuid_text(PG_GETARG_DATUM(1), PG_ARGISNULL(1))));
+	ctc_check_pair(fcinfo);
+	pair[0] = PG_GETARG_DATUM(0);
+	pair[1] = PG_GETARG_DATUM(1);
+
+	if (!preview)
+		ctc_lock_pair(PG_GETARG_UUID_P(0), PG_GETARG_UUID_P(1));
+
+	rules = ctc_load_rules(&c, &nrules);
+	ctc_resolve_rules(rules, nrules, preview ? AccessShareLock : RowExclusiveLock,
+					  &owner);
+	counts = palloc0(sizeof(int64) * Max(nrules, 1));
+	if (nrules > 0)
+		ctc_execute(&c, rules, nrules, owner, preview, pair, counts);
+
+	ctc_summarize(rules, nrules, counts, &outcome);
+	if (!preview)
+		audit_id = ctc_write_audit(&c, pair[0], pair[1], PG_GETARG_DATUM(2),
+								   PG_ARGISNULL(2), &outcome);
+	return ctc_result(fcinfo, &outcome, audit_id, preview);
+}
+
+/*
+ * ctc_check_pair
+ *		Refuse NULL ids (22004) and a client that is its own trainer (22023).
+ */
+static void
+ctc_check_pair(FunctionCallInfo fcinfo)
+{
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("%s id must not be null", PG_ARGISNULL(0) ? "client" : "trainer"),
+				 errhint("Pass the ids of one client and one trainer.")));
+
+	if (memcmp(PG_GETARG_UUID_P(0)->data, PG_GETARG_UUID_P(1)->data, UUID_LEN) == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("client and trainer are the same id %s",
+						ctc_uuid_text(PG_GETARG_DATUM(0), false)),
+				 errhint("Pass the ids of two different people.")));
+}
+
+/*
+ * ctc_execute
+ *		Run the cleanup or preview statement for the resolved rules as the
+ *		owner of the registered tables, filling counts[] in rule order.
+ */
+static void
+ctc_execute(CtcCaller *c, CtcRule *rules, int nrules, Oid owner, bool preview,
+			Datum *pair, int64 *counts)
+{
+	Oid			argtypes[2] = {UUIDOID, UUIDOID};
+	char	   *sql = ctc_build_statement(rules, nrules, preview);
+	SPIPlanPtr	plan;
+
+	SPI_connect();
+	plan = ctc_cached_plan(preview ? CTC_PLAN_PREVIEW : CTC_PLAN_CLEANUP,
+						   sql, 2, argtypes);
+	ctc_become(c, owner, SECURITY_NOFORCE_RLS);
+	if (preview)
+		ctc_execute_once(plan, pair, true, nrules, counts);
+	else
+		ctc_execute_with_retry(plan, pair, rules, nrules, counts);
+	ctc_restore(c);
+	SPI_finish();
+}
+
+/*
+ * ctc_execute_once
+ *		Execute the statement and copy its one row of counts out.
+ */
+static void
+ctc_execute_once(SPIPlanPtr plan, Datum *pair, bool read_only, int nrules,
+				 int64 *counts)
+{
+	int			rc;
+
+	rc = SPI_execute_plan(plan, pair, NULL, read_only, 0);
+	if (rc != SPI_OK_SELECT || SPI_processed != 1 ||
+		SPI_tuptable->tupdesc->natts != nrules)
+		elog(ERROR, "ct_cleanup statement returned an unexpected result: %s",
+			 SPI_result_code_string(rc));
+	for (int i = 0; i < nrules; i++)
+	{
+		bool		isnull;
+
+		counts[i] = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
+												SPI_tuptable->tupdesc,
+												i + 1, &isnull));
+	}
+}
+
+/*
+ * ctc_execute_with_retry
+ *		Execute the cleanup statement in a subtransaction, retrying races
+ *		with the application in READ COMMITTED (see the file header).
+ */
+static void
+ctc_execute_with_retry(SPIPlanPtr plan, Datum *pair, CtcRule *rules,
+					   int nrules, int64 *counts)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	ResourceOwner owner = CurrentResourceOwner;
+
+	for (int attempt = 1;; attempt++)
+	{
+		ErrorData  *edata = NULL;
+
+		BeginInternalSubTransaction(NULL);
+		MemoryContextSwitchTo(cxt);
+		PG_TRY();
+		{
+			ctc_execute_once(plan, pair, false, nrules, counts);
+			ReleaseCurrentSubTransaction();
+			MemoryContextSwitchTo(cxt);
+			CurrentResourceOwner = owner;
+		}
+		PG_CATCH();
+		{
+			MemoryContextSwitchTo(cxt);
+			edata = CopyErrorData();
+			FlushErrorState();
+			RollbackAndReleaseCurrentSubTransaction();
+			MemoryContextSwitchTo(cxt);
+			CurrentResourceOwner = owner;
+		}
+		PG_END_TRY();
+
+		if (edata == NULL)
+			return;
+		if (!ctc_should_retry(edata, rules, nrules, attempt))
+			ReThrowError(edata);
+		ereport(DEBUG1,
+				(errmsg_internal("ct_cleanup retrying after attempt %d: %s",
+								 attempt, edata->message)));
+		FreeErrorData(edata);
+	}
+}
+
+/*
+ * ctc_should_retry
+ *		Is this error a race with the application that a new attempt with a
+ *		fresh snapshot can resolve?  When not, add a hint that says what to
+ *		do, for the caller to re-throw.
+ */
+static bool
+ctc_should_retry(ErrorData *edata, CtcRule *rules, int nrules, int attempt)
+{
+	switch (edata->sqlerrcode)
+	{
+		case ERRCODE_FOREIGN_KEY_VIOLATION:
+			if (edata->table_name != NULL &&
+				!ctc_is_registered_name(rules, nrules, edata->schema_name,
+										edata->table_name))
+			{
+				edata->hint = psprintf("Table %s references rows that the cleanup deletes but is not registered: register it with ct_cleanup_register_child(), or change its foreign key to ON DELETE CASCADE.",
+									   quote_qualified_identifier(edata->schema_name,
+																  edata->table_name));
+				return false;
+			}
+			break;
+		case ERRCODE_T_R_SERIALIZATION_FAILURE:
+		case ERRCODE_T_R_DEADLOCK_DETECTED:
+			break;
+		default:
+			return false;
+	}
+
+	if (IsolationUsesXactSnapshot())
+	{
+		edata->hint = pstrdup("The pair's rows changed while the cleanup ran. Retry the whole transaction; ct_cleanup retries such races itself only in READ COMMITTED.");
+		return false;
+	}
+	if (attempt >= CTC_MAX_ATTEMPTS)
+	{
+		edata->hint = psprintf("The cleanup failed %d times. If the application keeps adding rows for this pair, retry later; otherwise a row outside the registered rules references a row the cleanup deletes.",
+							   attempt);
+		return false;
+	}
+	return true;
+}
+
+/*
+ * ctc_is_registered_name
+ *		Is schema.table one of the registered tables?
+ */
+static bool
+ctc_is_registered_name(CtcRule *rules, int nrules, const char *schema,
+					   const char *table)
+{
+	for (int i = 0; i < nrules; i++)
+	{
+		char	   *relname = get_rel_name(rules[i].relid);
+		char	   *nspname = get_namespace_name(get_rel_namespace(rules[i].relid));
+
+		if (relname && nspname && strcmp(relname, table) == 0 &&
+			(schema == NULL || strcmp(nspname, schema) == 0))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * ctc_result
+ *		The ct_cleanup_result row: the pair, the counts, details and audit id.
+ */
+static Datum
+ctc_result(FunctionCallInfo fcinfo, const CtcOutcome *outcome, int64 audit_id,
+		   bool audit_null)
+{
+	TupleDesc	tupdesc;
+	Datum		values[CTC_RESULT_NATTS];
+	bool		nulls[CTC_RESULT_NATTS];
+	int			col = 0;
+
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+	if (tupdesc->natts != CTC_RESULT_NATTS)
+		elog(ERROR, "ct_cleanup_result has %d columns, expected %d",
+			 tupdesc->natts, CTC_RESULT_NATTS);
+	tupdesc = BlessTupleDesc(tupdesc);
+
+	memset(nulls, false, sizeof(nulls));
+	values[col++] = PG_GETARG_DATUM(0);
+	values[col++] = PG_GETARG_DATUM(1);
+	for (int i = 0; i < CTC_NUM_CATEGORIES; i++)
+		values[col++] = Int64GetDatum(outcome->category_counts[i]);
+	values[col++] = Int64GetDatum(outcome->total);
+	values[col++] = DirectFunctionCall1(jsonb_in,
+										CStringGetDatum(outcome->details_json));
+	nulls[col] = audit_null;
+	values[col++] = Int64GetDatum(audit_id);
+
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
+}

@@ -1,0 +1,130 @@
+/*-------------------------------------------------------------------------
+ *
+ * ct_cleanup.h
+ *		Declarations shared by the source files of the ct_cleanup extension.
+ *
+ * ct_cleanup.c    SQL entry points of the cleanup and preview, the retry
+ *                 loop and the result row
+ * ct_access.c     who is calling, admin and owner checks, rights switching,
+ *                 the pair lock and the per-backend statement cache
+ * ct_registry.c   registration functions, settings, and loading and checking
+ *                 the registry against the catalogs at every run
+ * ct_statement.c  the one SQL statement a cleanup or preview runs
+ * ct_audit.c      the audit row and the audit log's read policy
+ *
+ * IDENTIFICATION
+ *		ct_cleanup.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef CT_CLEANUP_H
+#define CT_CLEANUP_H
+
+#include "postgres.h"
+
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "utils/uuid.h"
+
+/* Result categories: the 13 named ones, then "other". */
+#define CTC_NUM_CATEGORIES	14
+#define CTC_CATEGORY_OTHER	(CTC_NUM_CATEGORIES - 1)
+
+extern const char *const ctc_category_names[CTC_NUM_CATEGORIES];
+
+/* How a rule finds the pair's rows. */
+typedef enum CtcRuleKind
+{
+	CTC_RULE_PAIR,				/* column_a = client AND column_b = trainer */
+	CTC_RULE_EITHER,			/* the two columns hold the pair in either order */
+	CTC_RULE_CHILD				/* rows referencing deleted rows of the parent */
+} CtcRuleKind;
+
+/* One registered table, as loaded from the registry and resolved. */
+typedef struct CtcRule
+{
+	/* from the registry */
+	char	   *category;
+	Oid			relid;
+	CtcRuleKind kind;
+	char	   *column_a;
+	char	   *column_b;
+	Oid			parent_relid;
+	char	   *fk_name;
+
+	/* resolved against the catalogs by ctc_resolve_rules() */
+	int			category_index; /* into ctc_category_names */
+	int			parent;			/* index of the parent rule, -1 if none */
+	Oid			owner;
+	char	   *qualname;		/* quoted schema.table */
+	int			nkeys;			/* child rules: foreign key columns */
+	char	  **fk_columns;		/* quoted, in this table */
+	char	  **ref_columns;	/* quoted, in the parent table */
+	char	  **eq_operators;	/* "OPERATOR(schema.=)" comparing ref to fk */
+} CtcRule;
+
+/* Who called, and where the extension lives; filled by ctc_enter(). */
+typedef struct CtcCaller
+{
+	Oid			fn_oid;			/* the SQL function being executed */
+	const char *fn_name;		/* its name, for messages */
+	Oid			caller;			/* GetUserId() at entry */
+	Oid			ext_owner;
+	Oid			ext_schema;
+	const char *schema_quoted;	/* quote_identifier() of ext_schema */
+	Oid			save_userid;	/* state to restore after ctc_become() */
+	int			save_sec_context;
+} CtcCaller;
+
+/* Slots of the per-backend statement cache (ctc_cached_plan). */
+typedef enum CtcPlanSlot
+{
+	CTC_PLAN_CLEANUP,
+	CTC_PLAN_PREVIEW,
+	CTC_PLAN_RULES,
+	CTC_PLAN_SETTING,
+	CTC_PLAN_AUDIT,
+	CTC_NUM_PLAN_SLOTS
+} CtcPlanSlot;
+
+/* ct_access.c */
+extern void ctc_enter(FunctionCallInfo fcinfo, CtcCaller *c);
+extern void ctc_become(CtcCaller *c, Oid role, int extra_flags);
+extern void ctc_restore(CtcCaller *c);
+extern bool ctc_caller_is_admin(CtcCaller *c);
+extern void ctc_require_admin(CtcCaller *c, const char *what);
+extern void ctc_require_owner(CtcCaller *c);
+extern void ctc_lock_pair(pg_uuid_t *client, pg_uuid_t *trainer);
+extern SPIPlanPtr ctc_cached_plan(CtcPlanSlot slot, const char *sql,
+								  int nargs, Oid *argtypes);
+extern char *ctc_uuid_text(Datum value, bool isnull);
+
+/* ct_registry.c */
+extern char *ctc_get_setting(CtcCaller *c, const char *setting,
+							 const char *default_value);
+extern CtcRule *ctc_load_rules(CtcCaller *c, int *nrules);
+extern void ctc_resolve_rules(CtcRule *rules, int nrules, LOCKMODE lockmode,
+							  Oid *owner);
+extern int	ctc_category_index(const char *category);
+
+/* ct_statement.c */
+extern char *ctc_build_statement(CtcRule *rules, int nrules, bool preview);
+
+/* Counts of one cleanup or preview, summed and formatted for output. */
+typedef struct CtcOutcome
+{
+	int64		category_counts[CTC_NUM_CATEGORIES];
+	int64		total;
+	char	   *counts_json;	/* {"messages": n, ...}, all 14 categories */
+	char	   *details_json;	/* {"schema.table": n, ...}, every rule */
+} CtcOutcome;
+
+/* ct_audit.c */
+extern void ctc_summarize(const CtcRule *rules, int nrules, const int64 *counts,
+						  CtcOutcome *outcome);
+extern int64 ctc_write_audit(CtcCaller *c, Datum client, Datum trainer,
+							 Datum reason, bool reason_null,
+							 const CtcOutcome *outcome);
+extern void ctc_ensure_audit_policy(CtcCaller *c);
+
+#endif							/* CT_CLEANUP_H */

@@ -1,0 +1,882 @@
+/*-------------------------------------------------------------------------
+ *
+ * ct_registry.c
+ *		The registry of interaction tables and the settings: the SQL functions
+ *		that change them, and the code that loads the registry and checks it
+ *		against the catalogs before every cleanup or preview.
+ *
+ * The registry (table ct_cleanup_rule, read through view ct_cleanup_rules)
+ * stores tables as regclass and columns and foreign keys by name, so that it
+ * survives pg_dump/restore and pg_upgrade and follows renames of tables.
+ * Because a regclass does not stop a DROP TABLE and a name does not follow a
+ * renamed column, every run re-checks each rule: table exists and is a table,
+ * columns exist and are uuid, the foreign key still joins child to parent, all
+ * tables have one owner.  Each failure is a clear error naming the object.
+ *
+ * Registry and settings are read and written as the extension owner; only
+ * roles with the privileges of that owner (and superusers) may change them.
+ *
+ * IDENTIFICATION
+ *		ct_registry.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "ct_cleanup.h"
+
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "catalog/indexing.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_constraint.h"
+#include "catalog/pg_operator.h"
+#include "catalog/pg_type.h"
+#include "ct_cleanup_compat.h"
+#include "miscadmin.h"
+#include "nodes/pg_list.h"
+#include "storage/lmgr.h"
+#include "utils/builtins.h"
+#include "utils/fmgroids.h"
+#include "utils/lsyscache.h"
+#include "utils/syscache.h"
+
+PG_FUNCTION_INFO_V1(ct_cleanup_register);
+PG_FUNCTION_INFO_V1(ct_cleanup_register_either);
+PG_FUNCTION_INFO_V1(ct_cleanup_register_child);
+PG_FUNCTION_INFO_V1(ct_cleanup_unregister);
+PG_FUNCTION_INFO_V1(ct_cleanup_set);
+
+const char *const ctc_category_names[CTC_NUM_CATEGORIES] = {
+	"messages",
+	"conversations",
+	"read_receipts",
+	"discovery_calls",
+	"call_feedback",
+	"feedback_responses",
+	"call_notes",
+	"call_notifications",
+	"engagement_records",
+	"coach_selection_requests",
+	"waitlist_entries",
+	"alerts",
+	"feedback_notifications",
+	"other"
+};
+
+/* Statements on the registry; %1$s is the quoted extension schema. */
+#define CTC_SQL_RULES \
+	"SELECT category, target::pg_catalog.oid, kind, columns[1], columns[2]," \
+	" parent::pg_catalog.oid, fk FROM %1$s.ct_cleanup_rules ORDER BY position"
+#define CTC_SQL_SETTING \
+	"SELECT value FROM %1$s.ct_cleanup_setting" \
+	" WHERE setting OPERATOR(pg_catalog.=) $1"
+#define CTC_SQL_UPSERT_COLUMNS \
+	"INSERT INTO %1$s.ct_cleanup_rule AS r" \
+	" (target, category, kind, column_a, column_b) VALUES ($1, $2, $3, $4, $5)" \
+	" ON CONFLICT (target) DO UPDATE SET category = EXCLUDED.category," \
+	" kind = EXCLUDED.kind, column_a = EXCLUDED.column_a," \
+	" column_b = EXCLUDED.column_b, parent = NULL, fk = NULL"
+#define CTC_SQL_UPSERT_CHILD \
+	"INSERT INTO %1$s.ct_cleanup_rule AS r" \
+	" (target, category, kind, parent, fk) VALUES ($1, $2, 'child', $3, $4)" \
+	" ON CONFLICT (target) DO UPDATE SET category = EXCLUDED.category," \
+	" kind = EXCLUDED.kind, column_a = NULL, column_b = NULL," \
+	" parent = EXCLUDED.parent, fk = EXCLUDED.fk"
+#define CTC_SQL_IS_REGISTERED \
+	"SELECT 1 FROM %1$s.ct_cleanup_rule WHERE target OPERATOR(pg_catalog.=) $1"
+#define CTC_SQL_ANCESTORS \
+	"WITH RECURSIVE up(t) AS (SELECT $1::pg_catalog.regclass UNION" \
+	" SELECT r.parent FROM %1$s.ct_cleanup_rule AS r JOIN up" \
+	" ON r.target OPERATOR(pg_catalog.=) up.t WHERE r.parent IS NOT NULL)" \
+	" SELECT 1 FROM up WHERE t OPERATOR(pg_catalog.=) $2"
+#define CTC_SQL_OTHER_TABLES \
+	"SELECT target::pg_catalog.oid FROM %1$s.ct_cleanup_rule" \
+	" WHERE target OPERATOR(pg_catalog.<>) $1 ORDER BY id"
+#define CTC_SQL_CHILDREN \
+	"SELECT target::pg_catalog.text FROM %1$s.ct_cleanup_rule" \
+	" WHERE parent OPERATOR(pg_catalog.=) $1 ORDER BY id"
+#define CTC_SQL_UNREGISTER \
+	"DELETE FROM %1$s.ct_cleanup_rule WHERE target OPERATOR(pg_catalog.=) $1"
+#define CTC_SQL_SET \
+	"INSERT INTO %1$s.ct_cleanup_setting AS s (setting, value) VALUES ($1, $2)" \
+	" ON CONFLICT (setting) DO UPDATE SET value = EXCLUDED.value"
+#define CTC_SQL_RESET \
+	"DELETE FROM %1$s.ct_cleanup_setting WHERE setting OPERATOR(pg_catalog.=) $1"
+
+static void ctc_check_table(Oid relid, LOCKMODE lockmode, bool registered,
+							const char *category, char **qualname, Oid *owner);
+static void ctc_check_column(Oid relid, const char *qualname, const char *column);
+static void ctc_resolve_fk(CtcRule *rule, const CtcRule *parent);
+static char *ctc_operator_text(Oid opno);
+static char *ctc_find_fk(Oid child, const char *child_name, Oid parent,
+						 const char *parent_name, const char *fk_name);
+static void ctc_check_same_owner(CtcCaller *c, Oid relid, const char *qualname,
+								 Oid owner);
+static void ctc_check_category(const char *category);
+static void ctc_require_args(FunctionCallInfo fcinfo, int nargs);
+static void ctc_registry_begin(FunctionCallInfo fcinfo, CtcCaller *c, int nargs);
+static void ctc_registry_end(CtcCaller *c);
+static uint64 ctc_exec(CtcCaller *c, const char *sql_format, int nargs,
+					   Oid *argtypes, Datum *values, const char *nulls);
+static bool ctc_is_registered(CtcCaller *c, Oid relid);
+static void ctc_register_columns(FunctionCallInfo fcinfo, CtcRuleKind kind);
+static char *ctc_spi_strdup(const char *value);
+
+
+/*
+ * ctc_category_index
+ *		Index of a category in ctc_category_names; "other" for any name that
+ *		is not one of the 13 result columns.
+ */
+int
+ctc_category_index(const char *category)
+{
+	for (int i = 0; i < CTC_CATEGORY_OTHER; i++)
+	{
+		if (strcmp(category, ctc_category_names[i]) == 0)
+			return i;
+	}
+	return CTC_CATEGORY_OTHER;
+}
+
+/*
+ * ctc_get_setting
+ *		The value of a setting, or default_value when it is not set.  Read as
+ *		the extension owner; the result is allocated in the caller's context.
+ */
+char *
+ctc_get_setting(CtcCaller *c, const char *setting, const char *default_value)
+{
+	Oid			argtypes[1] = {TEXTOID};
+	Datum		values[1];
+	char	   *result = NULL;
+	SPIPlanPtr	plan;
+	int			rc;
+
+	values[0] = CStringGetTextDatum(setting);
+	ctc_become(c, c->ext_owner, 0);
+	SPI_connect();
+	plan = ctc_cached_plan(CTC_PLAN_SETTING,
+						   psprintf(CTC_SQL_SETTING, c->schema_quoted),
+						   1, argtypes);
+	rc = SPI_execute_plan(plan, values, NULL, true, 1);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "reading setting \"%s\" failed: %s",
+			 setting, SPI_result_code_string(rc));
+	if (SPI_processed == 1)
+	{
+		result = ctc_spi_strdup(SPI_getvalue(SPI_tuptable->vals[0],
+											 SPI_tuptable->tupdesc, 1));
+	}
+	SPI_finish();
+	ctc_restore(c);
+
+	return result ? result : pstrdup(default_value);
+}
+
+/*
+ * ctc_spi_strdup
+ *		Copy a string (or NULL) into the context that was current at
+ *		SPI_connect, so that it survives SPI_finish.
+ */
+static char *
+ctc_spi_strdup(const char *value)
+{
+	if (value == NULL)
+		return NULL;
+	return strcpy(SPI_palloc(strlen(value) + 1), value);
+}
+
+/*
+ * ctc_load_rules
+ *		Every registry rule in processing order (parents before children),
+ *		read as the extension owner.  Only the registry columns are filled;
+ *		ctc_resolve_rules() does the rest.
+ */
+CtcRule *
+ctc_load_rules(CtcCaller *c, int *nrules)
+{
+	CtcRule    *rules;
+	SPIPlanPtr	plan;
+	int			rc;
+
+	ctc_become(c, c->ext_owner, 0);
+	SPI_connect();
+	plan = ctc_cached_plan(CTC_PLAN_RULES,
+						   psprintf(CTC_SQL_RULES, c->schema_quoted), 0, NULL);
+	rc = SPI_execute_plan(plan, NULL, NULL, true, 0);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "reading the ct_cleanup registry failed: %s",
+			 SPI_result_code_string(rc));
+
+	*nrules = (int) SPI_processed;
+	rules = SPI_palloc(sizeof(CtcRule) * Max(*nrules, 1));
+	for (int i = 0; i < *nrules; i++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[i];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		CtcRule    *rule = &rules[i];
+		char	   *kind = SPI_getvalue(tup, desc, 3);
+		bool		isnull;
+
+		memset(rule, 0, sizeof(CtcRule));
+		rule->relid = DatumGetObjectId(SPI_getbinval(tup, desc, 2, &isnull));
+		rule->parent_relid = DatumGetObjectId(SPI_getbinval(tup, desc, 6, &isnull));
+		if (isnull)
+			rule->parent_relid = InvalidOid;
+		rule->kind = strcmp(kind, "pair") == 0 ? CTC_RULE_PAIR :
+			strcmp(kind, "either") == 0 ? CTC_RULE_EITHER : CTC_RULE_CHILD;
+
+		/* strings go to the caller's context, which outlives SPI_finish */
+		rule->category = ctc_spi_strdup(SPI_getvalue(tup, desc, 1));
+		rule->column_a = ctc_spi_strdup(SPI_getvalue(tup, desc, 4));
+		rule->column_b = ctc_spi_strdup(SPI_getvalue(tup, desc, 5));
+		rule->fk_name = ctc_spi_strdup(SPI_getvalue(tup, desc, 7));
+	}
+	SPI_finish();
+	ctc_restore(c);
+	return rules;
+}
+
+/*
+ * ctc_resolve_rules
+ *		Lock every registered table with lockmode and check each rule against
+ *		the catalogs, filling the resolved fields.  *owner receives the one
+ *		owner of all the tables (InvalidOid when there are none).
+ *
+ * Tables are locked in processing order, the same in every backend.  Locking
+ * before looking a table up makes the catalog state stable until commit.
+ */
+void
+ctc_resolve_rules(CtcRule *rules, int nrules, LOCKMODE lockmode, Oid *owner)
+{
+	*owner = InvalidOid;
+
+	for (int i = 0; i < nrules; i++)
+	{
+		CtcRule    *rule = &rules[i];
+
+		rule->category_index = ctc_category_index(rule->category);
+		rule->parent = -1;
+		ctc_check_table(rule->relid, lockmode, true, rule->category,
+						&rule->qualname, &rule->owner);
+
+		if (rule->kind == CTC_RULE_CHILD)
+		{
+			for (int j = 0; j < i; j++)
+			{
+				if (rules[j].relid == rule->parent_relid)
+					rule->parent = j;
+			}
+			if (rule->parent < 0)
+				elog(ERROR, "parent %u of registered table %s precedes it in no rule",
+					 rule->parent_relid, rule->qualname);
+			ctc_resolve_fk(rule, &rules[rule->parent]);
+		}
+		else
+		{
+			ctc_check_column(rule->relid, rule->qualname, rule->column_a);
+			ctc_check_column(rule->relid, rule->qualname, rule->column_b);
+		}
+
+		if (!OidIsValid(*owner))
+			*owner = rule->owner;
+		else if (rule->owner != *owner)
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("registered tables %s and %s have different owners",
+							rules[0].qualname, rule->qualname),
+					 errdetail("A cleanup deletes as the owner of the registered tables, so they must all have one owner; %s is owned by role \"%s\", %s by role \"%s\".",
+							   rules[0].qualname, GetUserNameFromId(*owner, false),
+							   rule->qualname, GetUserNameFromId(rule->owner, false)),
+					 errhint("Run ALTER TABLE %s OWNER TO %s.", rule->qualname,
+							 quote_identifier(GetUserNameFromId(*owner, false)))));
+	}
+}
+
+/*
+ * ctc_check_table
+ *		Lock relid (unless lockmode is NoLock) and check that it is a plain
+ *		or partitioned table; return its quoted qualified name and owner.
+ *		"registered" chooses the wording for a table that vanished.
+ */
+static void
+ctc_check_table(Oid relid, LOCKMODE lockmode, bool registered,
+				const char *category, char **qualname, Oid *owner)
+{
+	HeapTuple	tup;
+	Form_pg_class form;
+
+	if (lockmode != NoLock)
+		LockRelationOid(relid, lockmode);
+
+	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	if (!HeapTupleIsValid(tup))
+	{
+		if (registered)
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_TABLE),
+					 errmsg("registered table with OID %u (category \"%s\") no longer exists",
+							relid, category),
+					 errhint("Remove its rule with SELECT ct_cleanup_unregister(%u).",
+							 relid)));
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("relation with OID %u does not exist", relid)));
+	}
+	form = (Form_pg_class) GETSTRUCT(tup);
+	*qualname = quote_qualified_identifier(get_namespace_name(form->relnamespace),
+										   NameStr(form->relname));
+	*owner = form->relowner;
+	if (form->relkind != RELKIND_RELATION &&
+		form->relkind != RELKIND_PARTITIONED_TABLE)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s is not a table", *qualname),
+				 errdetail("Only plain and partitioned tables can be registered.")));
+	ReleaseSysCache(tup);
+}
+
+/*
+ * ctc_check_column
+ *		Check that a column to match the pair against exists and is of type
+ *		uuid (or a domain over uuid).
+ */
+static void
+ctc_check_column(Oid relid, const char *qualname, const char *column)
+{
+	HeapTuple	tup;
+	Form_pg_attribute att;
+	Oid			typid;
+	AttrNumber	attnum;
+
+	tup = SearchSysCacheAttName(relid, column);
+	if (!HeapTupleIsValid(tup))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_COLUMN),
+				 errmsg("column \"%s\" of table %s does not exist", column, qualname)));
+	att = (Form_pg_attribute) GETSTRUCT(tup);
+	typid = att->atttypid;
+	attnum = att->attnum;
+	ReleaseSysCache(tup);
+
+	if (attnum <= 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_COLUMN),
+				 errmsg("column \"%s\" of table %s is a system column", column, qualname)));
+	if (getBaseType(typid) != UUIDOID)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("column \"%s\" of table %s is of type %s, not uuid",
+						column, qualname, format_type_be(typid))));
+}
+
+/*
+ * ctc_resolve_fk
+ *		Find a child rule's foreign key by name and record its columns and
+ *		equality operators, for the statement to join child to parent.
+ */
+static void
+ctc_resolve_fk(CtcRule *rule, const CtcRule *parent)
+{
+	Oid			conoid;
+	HeapTuple	tup;
+	Form_pg_constraint con;
+	AttrNumber	conkey[INDEX_MAX_KEYS];
+	AttrNumber	confkey[INDEX_MAX_KEYS];
+	Oid			pfeqop[INDEX_MAX_KEYS];
+	int			nkeys;
+
+	conoid = get_relation_constraint_oid(rule->relid, rule->fk_name, true);
+	if (!OidIsValid(conoid))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("foreign key \"%s\" of registered table %s no longer exists",
+						rule->fk_name, rule->qualname),
+				 errhint("Register the table again with ct_cleanup_register_child() to follow its current foreign key to %s.",
+						 parent->qualname)));
+
+	tup = SearchSysCache1(CONSTROID, ObjectIdGetDatum(conoid));
+	if (!HeapTupleIsValid(tup))
+		elog(ERROR, "cache lookup failed for constraint %u", conoid);
+	con = (Form_pg_constraint) GETSTRUCT(tup);
+	if (con->contype != CONSTRAINT_FOREIGN || con->confrelid != parent->relid)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("constraint \"%s\" of registered table %s is not a foreign key to %s",
+						rule->fk_name, rule->qualname, parent->qualname),
+				 errhint("Register the table again with ct_cleanup_register_child() to follow its current foreign key to %s.",
+						 parent->qualname)));
+	ctc_deconstruct_fk(tup, &nkeys, conkey, confkey, pfeqop);
+	ReleaseSysCache(tup);
+
+	rule->nkeys = nkeys;
+	rule->fk_columns = palloc(sizeof(char *) * nkeys);
+	rule->ref_columns = palloc(sizeof(char *) * nkeys);
+	rule->eq_operators = palloc(sizeof(char *) * nkeys);
+	for (int i = 0; i < nkeys; i++)
+	{
+		rule->fk_columns[i] =
+			pstrdup(quote_identifier(get_attname(rule->relid, conkey[i], false)));
+		rule->ref_columns[i] =
+			pstrdup(quote_identifier(get_attname(parent->relid, confkey[i], false)));
+		rule->eq_operators[i] = ctc_operator_text(pfeqop[i]);
+	}
+}
+
+/*
+ * ctc_operator_text
+ *		"OPERATOR(schema.name)" for an operator, so that the generated SQL
+ *		uses exactly the operator the foreign key uses, whatever search_path.
+ */
+static char *
+ctc_operator_text(Oid opno)
+{
+	HeapTuple	tup;
+	Form_pg_operator op;
+	char	   *result;
+
+	tup = SearchSysCache1(OPEROID, ObjectIdGetDatum(opno));
+	if (!HeapTupleIsValid(tup))
+		elog(ERROR, "cache lookup failed for operator %u", opno);
+	op = (Form_pg_operator) GETSTRUCT(tup);
+	result = psprintf("OPERATOR(%s.%s)",
+					  quote_identifier(get_namespace_name(op->oprnamespace)),
+					  NameStr(op->oprname));
+	ReleaseSysCache(tup);
+	return result;
+}
+
+/*
+ * ctc_find_fk
+ *		The name of the foreign key from child to parent: the one named
+ *		fk_name, or the only one when fk_name is NULL.
+ *
+ * Constraints cloned to partitions (conparentid set) are skipped: the
+ * partitioned table's own constraint is the one to follow.
+ */
+static char *
+ctc_find_fk(Oid child, const char *child_name, Oid parent,
+			const char *parent_name, const char *fk_name)
+{
+	Relation	rel;
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tup;
+	List	   *names = NIL;
+	char	   *found = NULL;
+	StringInfoData list;
+	ListCell   *lc;
+
+	rel = table_open(ConstraintRelationId, AccessShareLock);
+	ScanKeyInit(&key, Anum_pg_constraint_conrelid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(child));
+	scan = systable_beginscan(rel, ConstraintRelidTypidNameIndexId, true,
+							  NULL, 1, &key);
+	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		Form_pg_constraint con = (Form_pg_constraint) GETSTRUCT(tup);
+
+		if (con->contype != CONSTRAINT_FOREIGN || con->confrelid != parent ||
+			OidIsValid(con->conparentid))
+			continue;
+		names = lappend(names, pstrdup(NameStr(con->conname)));
+		if (fk_name != NULL && strcmp(NameStr(con->conname), fk_name) == 0)
+			found = llast(names);
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+
+	if (fk_name != NULL)
+	{
+		if (found == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("table %s has no foreign key \"%s\" to %s",
+							child_name, fk_name, parent_name)));
+		return found;
+	}
+	if (names == NIL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("table %s has no foreign key to %s", child_name, parent_name),
+				 errhint("A child table is registered through a declared foreign key to its parent; add one, or register the table with ct_cleanup_register().")));
+	if (list_length(names) > 1)
+	{
+		initStringInfo(&list);
+		foreach(lc, names)
+			appendStringInfo(&list, "%s\"%s\"", list.len > 0 ? ", " : "",
+							 (char *) lfirst(lc));
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("table %s has %d foreign keys to %s",
+						child_name, list_length(names), parent_name),
+				 errdetail("The foreign keys are %s.", list.data),
+				 errhint("Name the one to follow in the fk argument of ct_cleanup_register_child().")));
+	}
+	return linitial(names);
+}
+
+/*
+ * ctc_check_same_owner
+ *		Refuse to register a table whose owner differs from the owner of the
+ *		tables already registered: the deletes run as that one owner.
+ *		SPI must be connected (ctc_registry_begin).
+ */
+static void
+ctc_check_same_owner(CtcCaller *c, Oid relid, const char *qualname, Oid owner)
+{
+	Oid			argtypes[1] = {REGCLASSOID};
+	Datum		values[1] = {ObjectIdGetDatum(relid)};
+	uint64		n = ctc_exec(c, CTC_SQL_OTHER_TABLES, 1, argtypes, values, NULL);
+
+	for (uint64 i = 0; i < n; i++)
+	{
+		bool		isnull;
+		Oid			other = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[i],
+														   SPI_tuptable->tupdesc,
+														   1, &isnull));
+		HeapTuple	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(other));
+		Form_pg_class form;
+
+		if (!HeapTupleIsValid(tup))
+			continue;			/* vanished; reported when it is used */
+		form = (Form_pg_class) GETSTRUCT(tup);
+		if (form->relowner != owner)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("table %s is owned by role \"%s\", but registered table %s is owned by role \"%s\"",
+							qualname, GetUserNameFromId(owner, false),
+							quote_qualified_identifier(get_namespace_name(form->relnamespace),
+													   NameStr(form->relname)),
+							GetUserNameFromId(form->relowner, false)),
+					 errdetail("A cleanup deletes as the owner of the registered tables, so they must all have one owner."),
+					 errhint("Run ALTER TABLE %s OWNER TO %s.", qualname,
+							 quote_identifier(GetUserNameFromId(form->relowner, false)))));
+		ReleaseSysCache(tup);
+	}
+}
+
+/*
+ * ctc_check_category
+ *		A category is a lower-case SQL name: one of the 13 result columns, or
+ *		any other (counted in "other").
+ */
+static void
+ctc_check_category(const char *category)
+{
+	bool		ok = category[0] >= 'a' && category[0] <= 'z' &&
+		strlen(category) < NAMEDATALEN;
+
+	for (const char *p = category; ok && *p; p++)
+		ok = (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_';
+	if (!ok)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid category \"%s\"", category),
+				 errdetail("A category is a lower-case name of at most 63 characters: a letter, then letters, digits or underscores."),
+				 errhint("Use a column name of ct_cleanup_result, or another name to count the rows in \"other\".")));
+}
+
+/*
+ * ctc_require_args
+ *		Refuse (22004) a NULL in any of the first nargs arguments.
+ */
+static void
+ctc_require_args(FunctionCallInfo fcinfo, int nargs)
+{
+	for (int i = 0; i < nargs; i++)
+	{
+		if (PG_ARGISNULL(i))
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("argument %d of %s must not be null", i + 1,
+							get_func_name(fcinfo->flinfo->fn_oid))));
+	}
+}
+
+/*
+ * ctc_registry_begin
+ *		Common start of every function that changes the registry or the
+ *		settings: check the caller, refuse NULLs, connect SPI and run as the
+ *		extension owner.  ctc_registry_end() undoes the last two.
+ */
+static void
+ctc_registry_begin(FunctionCallInfo fcinfo, CtcCaller *c, int nargs)
+{
+	ctc_enter(fcinfo, c);
+	ctc_require_owner(c);
+	ctc_require_args(fcinfo, nargs);
+	SPI_connect();
+	ctc_become(c, c->ext_owner, 0);
+}
+
+static void
+ctc_registry_end(CtcCaller *c)
+{
+	ctc_restore(c);
+	SPI_finish();
+}
+
+/*
+ * ctc_exec
+ *		Run one registry statement (sql_format with the schema as %1$s) and
+ *		return the number of rows it processed; the rows are in SPI_tuptable.
+ */
+static uint64
+ctc_exec(CtcCaller *c, const char *sql_format, int nargs, Oid *argtypes,
+		 Datum *values, const char *nulls)
+{
+	int			rc;
+
+	rc = SPI_execute_with_args(psprintf(sql_format, c->schema_quoted), nargs,
+							   argtypes, values, nulls, false, 0);
+	if (rc < 0)
+		elog(ERROR, "statement on the ct_cleanup registry failed: %s",
+			 SPI_result_code_string(rc));
+	return SPI_processed;
+}
+
+/*
+ * ctc_is_registered
+ *		Is relid the target of a registry rule?
+ */
+static bool
+ctc_is_registered(CtcCaller *c, Oid relid)
+{
+	Oid			argtypes[1] = {REGCLASSOID};
+	Datum		values[1] = {ObjectIdGetDatum(relid)};
+
+	return ctc_exec(c, CTC_SQL_IS_REGISTERED, 1, argtypes, values, NULL) > 0;
+}
+
+/*
+ * ct_cleanup_register(category text, target regclass, client_column name,
+ *                     trainer_column name) RETURNS void
+ * ct_cleanup_register_either(category text, target regclass, column_a name,
+ *                            column_b name) RETURNS void
+ *
+ * Register (or re-register, replacing its rule) a table whose rows belong to
+ * the pair through two uuid columns.  Extension owner or superuser only; no
+ * argument may be NULL.
+ */
+Datum
+ct_cleanup_register(PG_FUNCTION_ARGS)
+{
+	ctc_register_columns(fcinfo, CTC_RULE_PAIR);
+	PG_RETURN_VOID();
+}
+
+Datum
+ct_cleanup_register_either(PG_FUNCTION_ARGS)
+{
+	ctc_register_columns(fcinfo, CTC_RULE_EITHER);
+	PG_RETURN_VOID();
+}
+
+/*
+ * ctc_register_columns
+ *		The body of ct_cleanup_register and ct_cleanup_register_either.
+ */
+static void
+ctc_register_columns(FunctionCallInfo fcinfo, CtcRuleKind kind)
+{
+	CtcCaller	c;
+	char	   *category;
+	Oid			relid;
+	char	   *column_a;
+	char	   *column_b;
+	char	   *qualname;
+	Oid			owner;
+	Oid			argtypes[5] = {REGCLASSOID, TEXTOID, TEXTOID, NAMEOID, NAMEOID};
+	Datum		values[5];
+
+	ctc_registry_begin(fcinfo, &c, 4);
+	category = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	relid = PG_GETARG_OID(1);
+	column_a = NameStr(*PG_GETARG_NAME(2));
+	column_b = NameStr(*PG_GETARG_NAME(3));
+
+	ctc_check_category(category);
+	ctc_check_table(relid, ShareUpdateExclusiveLock, false, category,
+					&qualname, &owner);
+	ctc_check_column(relid, qualname, column_a);
+	ctc_check_column(relid, qualname, column_b);
+	if (strcmp(column_a, column_b) == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("both columns of table %s are \"%s\"", qualname, column_a),
+				 errdetail("The client and the trainer must be matched against two different columns.")));
+	ctc_check_same_owner(&c, relid, qualname, owner);
+
+	values[0] = ObjectIdGetDatum(relid);
+	values[1] = CStringGetTextDatum(category);
+	values[2] = CStringGetTextDatum(kind == CTC_RULE_PAIR ? "pair" : "either");
+	values[3] = PG_GETARG_DATUM(2);
+	values[4] = PG_GETARG_DATUM(3);
+	ctc_exec(&c, CTC_SQL_UPSERT_COLUMNS, 5, argtypes, values, NULL);
+	ctc_registry_end(&c);
+}
+
+/*
+ * ct_cleanup_register_child(category text, target regclass, parent regclass,
+ *                           fk name DEFAULT NULL) RETURNS void
+ *
+ * Register (or re-register) a table whose rows reference, through a declared
+ * foreign key, rows of the registered table parent that the same cleanup
+ * deletes.  fk names the constraint; it may be NULL when there is exactly
+ * one.  Refuses a parent that is not registered and a rule that would close
+ * a cycle.  Extension owner or superuser only.
+ */
+Datum
+ct_cleanup_register_child(PG_FUNCTION_ARGS)
+{
+	CtcCaller	c;
+	char	   *category;
+	Oid			relid;
+	Oid			parent;
+	char	   *qualname;
+	char	   *parent_name;
+	char	   *fk;
+	Oid			owner;
+	Oid			parent_owner;
+	Oid			argtypes[4] = {REGCLASSOID, TEXTOID, REGCLASSOID, NAMEOID};
+	Datum		values[4];
+
+	ctc_registry_begin(fcinfo, &c, 3);
+	category = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	relid = PG_GETARG_OID(1);
+	parent = PG_GETARG_OID(2);
+
+	ctc_check_category(category);
+	ctc_check_table(relid, ShareUpdateExclusiveLock, false, category,
+					&qualname, &owner);
+	ctc_check_table(parent, AccessShareLock, false, category,
+					&parent_name, &parent_owner);
+
+	if (relid == parent)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("table %s cannot be registered as a child of itself", qualname),
+				 errdetail("Registered rules must not form a cycle.")));
+	if (!ctc_is_registered(&c, parent))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("parent table %s is not registered", parent_name),
+				 errhint("Register %s first.", parent_name)));
+	values[0] = ObjectIdGetDatum(parent);
+	values[1] = ObjectIdGetDatum(relid);
+	if (ctc_exec(&c, CTC_SQL_ANCESTORS, 2, (Oid[]) {REGCLASSOID, REGCLASSOID},
+				 values, NULL) > 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("registering table %s as a child of %s would create a cycle",
+						qualname, parent_name),
+				 errdetail("Table %s is already registered as an ancestor of %s.",
+						   qualname, parent_name)));
+
+	fk = ctc_find_fk(relid, qualname, parent, parent_name,
+					 PG_ARGISNULL(3) ? NULL : NameStr(*PG_GETARG_NAME(3)));
+	ctc_check_same_owner(&c, relid, qualname, owner);
+
+	values[0] = ObjectIdGetDatum(relid);
+	values[1] = CStringGetTextDatum(category);
+	values[2] = ObjectIdGetDatum(parent);
+	values[3] = DirectFunctionCall1(namein, CStringGetDatum(fk));
+	ctc_exec(&c, CTC_SQL_UPSERT_CHILD, 4, argtypes, values, NULL);
+	ctc_registry_end(&c);
+	PG_RETURN_VOID();
+}
+
+/*
+ * ct_cleanup_unregister(target regclass) RETURNS void
+ *
+ * Remove a table's rule.  Refuses a table that is not registered, and one
+ * that registered children still reference (naming them).  Works for a
+ * dropped table too, given its OID.  Extension owner or superuser only.
+ */
+Datum
+ct_cleanup_unregister(PG_FUNCTION_ARGS)
+{
+	CtcCaller	c;
+	Oid			relid;
+	Oid			argtypes[1] = {REGCLASSOID};
+	Datum		values[1];
+	uint64		nchildren;
+	char	   *name;
+
+	ctc_registry_begin(fcinfo, &c, 1);
+	relid = PG_GETARG_OID(0);
+	values[0] = ObjectIdGetDatum(relid);
+	name = DatumGetCString(DirectFunctionCall1(regclassout, values[0]));
+
+	if (!ctc_is_registered(&c, relid))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("table %s is not registered", name)));
+
+	nchildren = ctc_exec(&c, CTC_SQL_CHILDREN, 1, argtypes, values, NULL);
+	if (nchildren > 0)
+	{
+		StringInfoData list;
+
+		initStringInfo(&list);
+		for (uint64 i = 0; i < nchildren; i++)
+			appendStringInfo(&list, "%s%s", i > 0 ? ", " : "",
+							 SPI_getvalue(SPI_tuptable->vals[i],
+										  SPI_tuptable->tupdesc, 1));
+		ereport(ERROR,
+				(errcode(ERRCODE_DEPENDENT_OBJECTS_STILL_EXIST),
+				 errmsg("cannot unregister table %s because registered tables depend on it",
+						name),
+				 errdetail("Registered children of %s: %s.", name, list.data),
+				 errhint("Unregister the children first.")));
+	}
+
+	ctc_exec(&c, CTC_SQL_UNREGISTER, 1, argtypes, values, NULL);
+	ctc_registry_end(&c);
+	PG_RETURN_VOID();
+}
+
+/*
+ * ct_cleanup_set(setting text, value text) RETURNS void
+ *
+ * Change one setting; a NULL value resets it to its default.  Unknown
+ * settings and invalid values are refused (22023).  Extension owner or
+ * superuser only.
+ */
+Datum
+ct_cleanup_set(PG_FUNCTION_ARGS)
+{
+	CtcCaller	c;
+	char	   *setting;
+	Oid			argtypes[2] = {TEXTOID, TEXTOID};
+	Datum		values[2];
+
+	ctc_registry_begin(fcinfo, &c, 1);
+	setting = text_to_cstring(PG_GETARG_TEXT_PP(0));
+
+	if (strcmp(setting, "admin_role") != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("unrecognized setting \"%s\"", setting),
+				 errhint("The settings are listed in view ct_cleanup_settings.")));
+
+	values[0] = PG_GETARG_DATUM(0);
+	if (PG_ARGISNULL(1))
+		ctc_exec(&c, CTC_SQL_RESET, 1, argtypes, values, NULL);
+	else
+	{
+		char	   *value = text_to_cstring(PG_GETARG_TEXT_PP(1));
+
+		if (value[0] == '\0' || strlen(value) >= NAMEDATALEN)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("invalid value for setting \"%s\": \"%s\"", setting, value),
+					 errdetail("A role name has 1 to %d bytes.", NAMEDATALEN - 1)));
+		values[1] = PG_GETARG_DATUM(1);
+		ctc_exec(&c, CTC_SQL_SET, 2, argtypes, values, NULL);
+	}
+	ctc_registry_end(&c);
+	PG_RETURN_VOID();
+}
