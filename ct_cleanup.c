@@ -209,16 +209,17 @@ ctc_execute(CtcCaller *c, CtcRule *rules, int nrules, Oid owner, bool preview,
 	char	   *sql = ctc_build_statement(rules, nrules, preview);
 	SPIPlanPtr	plan;
 
+	/* prepared as the owner too: parsing checks USAGE on the schemas */
+	ctc_become(c, owner, SECURITY_NOFORCE_RLS);
 	SPI_connect();
 	plan = ctc_cached_plan(preview ? CTC_PLAN_PREVIEW : CTC_PLAN_CLEANUP,
 						   sql, 2, argtypes);
-	ctc_become(c, owner, SECURITY_NOFORCE_RLS);
 	if (preview)
 		ctc_execute_once(plan, pair, true, nrules, counts);
 	else
 		ctc_execute_with_retry(plan, pair, rules, nrules, counts);
-	ctc_restore(c);
 	SPI_finish();
+	ctc_restore(c);
 }
 
 /*

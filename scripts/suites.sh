@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# Runs inside the throwaway cluster of scripts/test.sh (PGHOST, PGPORT, PGUSER
+# set by pg_virtualenv, as a superuser).  One function per suite; the closing
+# line counts suites passed and failed.
+set -uo pipefail
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$repo"
+export PG_CONFIG=/usr/lib/postgresql/15/bin/pg_config
+psql="psql -X -q -v ON_ERROR_STOP=1"
+passed=0 failed=0 failures=()
+
+# load_example DB: a database with the example application, registered.
+load_example() {
+    createdb "$1" &&
+    $psql -d "$1" -f examples/coaching/schema.sql >/dev/null &&
+    $psql -d "$1" -c 'CREATE EXTENSION ct_cleanup' &&
+    $psql -d "$1" -f examples/coaching/register.sql >/dev/null &&
+    $psql -d "$1" -v pairs="${2:-40}" -v rows="${3:-10}" \
+        -f examples/coaching/generate.sql >/dev/null
+}
+
+suite_regress() {
+    make -s installcheck ISOLATION= || { cat regression.diffs 2>/dev/null | head -200; return 1; }
+}
+
+suite_isolation() {
+    make -s installcheck REGRESS= || { cat output_iso/regression.diffs 2>/dev/null | head -200; return 1; }
+}
+
+suite_pgtap() {
+    load_example ct_cleanup_tap 40 10 &&
+    $psql -d ct_cleanup_tap -c 'CREATE EXTENSION pgtap' &&
+    pg_prove -d ct_cleanup_tap test/*.sql
+}
+
+# pg_dump / pg_restore keeps the registry, settings, audit log and policy,
+# with zero restore errors, and the restored copy cleans up.
+suite_dump() {
+    scripts/dump-restore.sh
+}
+
+suite_demo() {
+    local out
+    out=$(load_example ct_cleanup_demo 20 10 &&
+          psql -X -v ON_ERROR_STOP=1 -d ct_cleanup_demo -f examples/demo.sql 2>&1) \
+        || { echo "$out"; return 1; }
+    echo "$out" | grep -q '^SQLSTATE: 42501$' || { echo "$out"; echo "demo: no 42501"; return 1; }
+    echo "$out" | grep -q 'admin_role | alice' || { echo "$out"; echo "demo: no audit row"; return 1; }
+    echo "demo: ok"
+}
+
+# Every refused call left one line with role and pair in the server log.
+suite_server_log() {
+    local log n
+    log=$(ls "${PG_CLUSTER_CONF_ROOT%/postgresql}"/log/*.log | head -1)
+    n=$(grep -c 'ct_cleanup refused for role "bob", which is not a ct_cleanup admin: client ' "$log")
+    echo "server log: $n refusal line(s) for bob"
+    [ "$n" -ge 1 ]
+}
+
+for suite in regress isolation pgtap dump demo server_log; do
+    echo "=== suite: $suite"
+    if "suite_$suite"; then
+        passed=$((passed + 1))
+    else
+        failed=$((failed + 1)); failures+=("$suite")
+        echo "=== suite $suite FAILED"
+    fi
+done
+
+[ $failed -eq 0 ] || echo "failed suites: ${failures[*]}"
+echo "suites: $passed passed, $failed failed"
+[ $failed -eq 0 ]
