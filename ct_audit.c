@@ -1,20 +1,13 @@
 /*-------------------------------------------------------------------------
  *
  * ct_audit.c
- *		Summing a cleanup's counts, writing its audit row, and the row-level
- *		security policy through which admins read the audit log.
+ *		Summing a cleanup's counts and writing its audit row.
  *
  * The audit log is append-only: a statement trigger (ENABLE ALWAYS) refuses
  * UPDATE, DELETE and TRUNCATE to every role but superusers, and only the
- * extension owner, as which this file inserts, holds INSERT.
- *
- * Readers are filtered by row-level security: admins see every row, others
- * none.  A policy created by the extension script would not be a member of
- * the extension, so pg_dump would dump it and the restore would fail on
- * "already exists".  Instead ctc_ensure_audit_policy() creates it the first
- * time a rule is registered or an audit row is written: a dump then carries
- * the policy as an ordinary object, and CREATE EXTENSION at restore does not
- * collide with it.  Until then there is no audit row to read.
+ * extension owner, as which this file inserts, holds INSERT.  Readers are
+ * filtered by the row-level security policy of the install script: admins
+ * see every row, others none.
  *
  * IDENTIFICATION
  *		ct_audit.c
@@ -23,31 +16,17 @@
  */
 #include "ct_cleanup.h"
 
-#include "access/genam.h"
-#include "access/table.h"
-#include "catalog/indexing.h"
-#include "catalog/pg_policy.h"
 #include "catalog/pg_type.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
-#include "storage/lmgr.h"
 #include "utils/builtins.h"
-#include "utils/fmgroids.h"
 #include "utils/fmgrprotos.h"
 #include "utils/json.h"
-#include "utils/lsyscache.h"
-
-#define CTC_AUDIT_POLICY	"ct_cleanup_audit_admins"
 
 #define CTC_SQL_AUDIT \
 	"INSERT INTO %s.ct_cleanup_audit (admin_role, actor_id, client_id," \
 	" trainer_id, counts, details, total, reason)" \
 	" VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id"
-#define CTC_SQL_POLICY \
-	"CREATE POLICY " CTC_AUDIT_POLICY " ON %1$s.ct_cleanup_audit" \
-	" FOR SELECT USING ((SELECT %1$s.ct_cleanup_is_admin()))"
-
-static bool ctc_audit_policy_exists(Oid audit_relid);
 
 
 /*
@@ -120,8 +99,6 @@ ctc_write_audit(CtcCaller *c, Datum client, Datum trainer, Datum reason,
 	if (reason_null)
 		nulls[7] = 'n';
 
-	ctc_ensure_audit_policy(c);
-
 	ctc_become(c, c->ext_owner, 0);
 	SPI_connect();
 	plan = ctc_cached_plan(CTC_PLAN_AUDIT, psprintf(CTC_SQL_AUDIT, c->schema_quoted),
@@ -135,60 +112,4 @@ ctc_write_audit(CtcCaller *c, Datum client, Datum trainer, Datum reason,
 	SPI_finish();
 	ctc_restore(c);
 	return id;
-}
-
-/*
- * ctc_ensure_audit_policy
- *		Create the audit log's read policy if it does not exist yet (see the
- *		file header for why it is not in the extension script).
- *
- * Two first-time callers are serialized by the table lock CREATE POLICY
- * takes anyway; the existence check is repeated once the lock is held.
- */
-void
-ctc_ensure_audit_policy(CtcCaller *c)
-{
-	Oid			audit_relid = get_relname_relid("ct_cleanup_audit", c->ext_schema);
-
-	if (!OidIsValid(audit_relid))
-		elog(ERROR, "table ct_cleanup_audit of extension ct_cleanup is missing");
-	if (ctc_audit_policy_exists(audit_relid))
-		return;
-
-	LockRelationOid(audit_relid, AccessExclusiveLock);
-	if (ctc_audit_policy_exists(audit_relid))
-		return;
-
-	ctc_become(c, c->ext_owner, 0);
-	SPI_connect();
-	if (SPI_execute(psprintf(CTC_SQL_POLICY, c->schema_quoted), false, 0) != SPI_OK_UTILITY)
-		elog(ERROR, "creating policy " CTC_AUDIT_POLICY " failed");
-	SPI_finish();
-	ctc_restore(c);
-}
-
-/*
- * ctc_audit_policy_exists
- *		Does the audit table have our read policy?  Reads pg_policy with a
- *		catalog snapshot, so a policy committed meanwhile is seen.
- */
-static bool
-ctc_audit_policy_exists(Oid audit_relid)
-{
-	Relation	rel;
-	ScanKeyData keys[2];
-	SysScanDesc scan;
-	bool		found;
-
-	rel = table_open(PolicyRelationId, AccessShareLock);
-	ScanKeyInit(&keys[0], Anum_pg_policy_polrelid, BTEqualStrategyNumber,
-				F_OIDEQ, ObjectIdGetDatum(audit_relid));
-	ScanKeyInit(&keys[1], Anum_pg_policy_polname, BTEqualStrategyNumber,
-				F_NAMEEQ, CStringGetDatum(CTC_AUDIT_POLICY));
-	scan = systable_beginscan(rel, PolicyPolrelidPolnameIndexId, true, NULL,
-							  2, keys);
-	found = HeapTupleIsValid(systable_getnext(scan));
-	systable_endscan(scan);
-	table_close(rel, AccessShareLock);
-	return found;
 }

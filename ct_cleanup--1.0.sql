@@ -50,8 +50,6 @@ CREATE TABLE @extschema@.ct_cleanup_rule (
     fk        name,
     CONSTRAINT ct_cleanup_rule_pkey PRIMARY KEY (target),
     CONSTRAINT ct_cleanup_rule_id_key UNIQUE (id),
-    CONSTRAINT ct_cleanup_rule_parent_fkey FOREIGN KEY (parent)
-        REFERENCES @extschema@.ct_cleanup_rule (target),
     CONSTRAINT ct_cleanup_rule_category_check
         CHECK (category ~ '^[a-z][a-z0-9_]*$' AND octet_length(category) < 64),
     CONSTRAINT ct_cleanup_rule_kind_check
@@ -179,10 +177,8 @@ CREATE TRIGGER ct_cleanup_audit_append_only
 ALTER TABLE @extschema@.ct_cleanup_audit
     ENABLE ALWAYS TRIGGER ct_cleanup_audit_append_only;
 
--- Admins read every row, others none.  The policy itself is created by the
--- first cleanup (see README, "Audit log"): a policy created here would not be
--- an extension member, so pg_dump would dump it and the restore would then
--- fail on "already exists".
+-- Admins read every row, others none: see the policy below, created once
+-- ct_cleanup_is_admin() exists.
 ALTER TABLE @extschema@.ct_cleanup_audit ENABLE ROW LEVEL SECURITY;
 
 ------------------------------------------------------------------------------
@@ -264,33 +260,41 @@ AS 'MODULE_PATHNAME', 'ct_cleanup_set';
 COMMENT ON FUNCTION @extschema@.ct_cleanup_set(text, text) IS
     'Changes one setting; NULL resets it to its default (extension owner or superuser only)';
 
+-- Admins read every audit row, others none.  pg_dump (15.20 measured) does
+-- not dump policies of extension tables, so CREATE EXTENSION at restore time
+-- recreates this one and nothing collides (see README, "Backup and restore").
+CREATE POLICY ct_cleanup_audit_admins ON @extschema@.ct_cleanup_audit
+    FOR SELECT
+    USING ((SELECT @extschema@.ct_cleanup_is_admin()));
+
 ------------------------------------------------------------------------------
 -- Views
 ------------------------------------------------------------------------------
 
--- Processing order: parents before children (by depth), then registration order.
+-- Processing order: parents before children (by depth), then registration
+-- order.  A child whose parent is not registered (possible only by editing
+-- ct_cleanup_rule directly) is listed last, and the cleanup refuses it.
 CREATE VIEW @extschema@.ct_cleanup_rules AS
 WITH RECURSIVE tree AS (
-    SELECT r.id, r.target, r.category, r.kind, r.column_a, r.column_b, r.parent, r.fk,
-           1 AS depth
+    SELECT r.id, r.target, 1 AS depth
     FROM @extschema@.ct_cleanup_rule AS r
     WHERE r.parent IS NULL
     UNION ALL
-    SELECT c.id, c.target, c.category, c.kind, c.column_a, c.column_b, c.parent, c.fk,
-           t.depth OPERATOR(pg_catalog.+) 1
+    SELECT c.id, c.target, t.depth OPERATOR(pg_catalog.+) 1
     FROM @extschema@.ct_cleanup_rule AS c
     JOIN tree AS t ON c.parent OPERATOR(pg_catalog.=) t.target
 )
-SELECT pg_catalog.row_number() OVER (ORDER BY t.depth, t.id) AS position,
-       t.category,
-       t.target,
-       t.kind,
-       CASE WHEN t.kind OPERATOR(pg_catalog.<>) 'child'
-            THEN ARRAY[t.column_a, t.column_b] END AS columns,
-       t.parent,
-       t.fk
-FROM tree AS t
-ORDER BY t.depth, t.id;
+SELECT pg_catalog.row_number() OVER (ORDER BY t.depth NULLS LAST, r.id) AS position,
+       r.category,
+       r.target,
+       r.kind,
+       CASE WHEN r.kind OPERATOR(pg_catalog.<>) 'child'
+            THEN ARRAY[r.column_a, r.column_b] END AS columns,
+       r.parent,
+       r.fk
+FROM @extschema@.ct_cleanup_rule AS r
+LEFT JOIN tree AS t ON t.id OPERATOR(pg_catalog.=) r.id
+ORDER BY t.depth NULLS LAST, r.id;
 
 COMMENT ON VIEW @extschema@.ct_cleanup_rules IS
     'One row per registered table, in the order the cleanup processes them';

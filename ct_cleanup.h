@@ -10,7 +10,7 @@
  * ct_registry.c   registration functions, settings, and loading and checking
  *                 the registry against the catalogs at every run
  * ct_statement.c  the one SQL statement a cleanup or preview runs
- * ct_audit.c      the audit row and the audit log's read policy
+ * ct_audit.c      the counts summary and the audit row
  *
  * IDENTIFICATION
  *		ct_cleanup.h
@@ -125,6 +125,5 @@ extern void ctc_summarize(const CtcRule *rules, int nrules, const int64 *counts,
 extern int64 ctc_write_audit(CtcCaller *c, Datum client, Datum trainer,
 							 Datum reason, bool reason_null,
 							 const CtcOutcome *outcome);
-extern void ctc_ensure_audit_policy(CtcCaller *c);
 
 #endif							/* CT_CLEANUP_H */

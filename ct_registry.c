@@ -269,8 +269,14 @@ ctc_resolve_rules(CtcRule *rules, int nrules, LOCKMODE lockmode, Oid *owner)
 					rule->parent = j;
 			}
 			if (rule->parent < 0)
-				elog(ERROR, "parent %u of registered table %s precedes it in no rule",
-					 rule->parent_relid, rule->qualname);
+				ereport(ERROR,
+						(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+						 errmsg("parent of registered table %s is not registered",
+								rule->qualname),
+						 errdetail("The rule names parent table OID %u, which has no rule of its own.",
+								   rule->parent_relid),
+						 errhint("Register the parent again, or unregister %s.",
+								 rule->qualname)));
 			ctc_resolve_fk(rule, &rules[rule->parent]);
 		}
 		else

@@ -36,7 +36,30 @@ suite_pgtap() {
 # pg_dump / pg_restore keeps the registry, settings, audit log and policy,
 # with zero restore errors, and the restored copy cleans up.
 suite_dump() {
-    scripts/dump-restore.sh
+    local dump=/tmp/ct_cleanup_dump.$$ q="psql -X -At -v ON_ERROR_STOP=1"
+    local state="SELECT (SELECT string_agg(format('%s|%s|%s|%s|%s|%s', position, category, target, kind, columns, parent), ';' ORDER BY position) FROM ct_cleanup_rules),
+                        (SELECT string_agg(setting || '=' || value, ';') FROM ct_cleanup_settings),
+                        (SELECT string_agg(format('%s|%s|%s|%s', id, admin_role, total, reason), ';' ORDER BY id) FROM ct_cleanup_audit),
+                        (SELECT count(*) FROM pg_policy WHERE polname = 'ct_cleanup_audit_admins')"
+    load_example ct_cleanup_dump_src 8 5 || return 1
+    $q -d ct_cleanup_dump_src -c "SELECT ct_cleanup_set('admin_role', 'dump_admins')" \
+        -c "SELECT total FROM ct_cleanup(md5('client-1')::uuid, md5('trainer-1')::uuid, 'before dump')" || return 1
+    pg_dump -Fc -d ct_cleanup_dump_src -f "$dump" || return 1
+    createdb ct_cleanup_dump_dst || return 1
+    # --exit-on-error: a single restore error fails the suite
+    pg_restore --exit-on-error -d ct_cleanup_dump_dst "$dump" || return 1
+    local before after
+    before=$($q -d ct_cleanup_dump_src -c "$state") && after=$($q -d ct_cleanup_dump_dst -c "$state") || return 1
+    rm -f "$dump"
+    if [ "$before" != "$after" ]; then
+        printf 'dump: state differs after restore\nbefore: %s\nafter:  %s\n' "$before" "$after"; return 1
+    fi
+    echo "$after" | grep -q '|before dump|1$' || { echo "dump: audit row or policy missing: $after"; return 1; }
+    # the restored copy cleans up, and its audit sequence continues after the restored rows
+    local res
+    res=$($q -d ct_cleanup_dump_dst -c "SELECT total, audit_id FROM ct_cleanup(md5('client-2')::uuid, md5('trainer-2')::uuid, 'after restore')") || return 1
+    [ "$res" = "31|2" ] || { echo "dump: cleanup after restore returned '$res', expected '31|2'"; return 1; }
+    echo "dump: restore clean, state identical, cleanup after restore: total|audit_id = $res"
 }
 
 suite_demo() {
