@@ -16,12 +16,11 @@ DATA = ct_cleanup--1.0.sql
 PGFILEDESC = "ct_cleanup - audited removal of one client/trainer pair's interactions"
 
 # install creates the extension and the shared fixture; the others use it
-REGRESS = install register preview cleanup audit errors privileges security dump
+REGRESS = install register preview cleanup audit errors privileges security dump teardown
 # the tests create roles and need a fresh database of their own
 REGRESS_OPTS = --dbname=ct_cleanup_regress
 
 ISOLATION = same_pair receipt_race two_pairs
-ISOLATION_OPTS = --dbname=ct_cleanup_isolation
 
 EXTRA_CLEAN = results/ regression.diffs regression.out output_iso/
 

@@ -1,0 +1,76 @@
+--
+-- audit: one row per cleanup with who, whom, counts, details, total and
+-- reason; append-only for everyone but superusers (also with
+-- session_replication_role = replica); admins read every row, others none.
+--
+\set VERBOSITY default
+
+-- The rows written by the cleanup test, oldest first.
+SELECT id, admin_role, actor_id,
+       (SELECT k FROM generate_series(1, 12) k WHERE regress_client(k) = client_id) AS client,
+       (SELECT j FROM generate_series(1, 3) j WHERE regress_trainer(j) = trainer_id) AS trainer,
+       total, reason, performed_at <= now() AS time_ok
+FROM ct_cleanup_audit ORDER BY id;
+
+-- counts has all 14 categories and sums to total; details every table.
+SELECT id, (SELECT count(*) FROM jsonb_object_keys(counts)) AS categories,
+       (SELECT sum(value::bigint) FROM jsonb_each_text(counts)) = total AS counts_sum_ok,
+       (SELECT count(*) FROM jsonb_object_keys(details)) AS tables,
+       (SELECT sum(value::bigint) FROM jsonb_each_text(details)) = total AS details_sum_ok
+FROM ct_cleanup_audit ORDER BY id;
+SELECT counts FROM ct_cleanup_audit WHERE reason = 'regress: cleanup';
+
+-- Row-level security with the policy of the install script, and an
+-- append-only trigger that session_replication_role cannot switch off.
+SELECT relrowsecurity, relforcerowsecurity FROM pg_class WHERE oid = 'ct_cleanup_audit'::regclass;
+SELECT polname, polcmd, polroles::regrole[], pg_get_expr(polqual, polrelid) AS using
+FROM pg_policy WHERE polrelid = 'ct_cleanup_audit'::regclass;
+SELECT tgname, tgenabled FROM pg_trigger WHERE tgrelid = 'ct_cleanup_audit'::regclass;
+
+-- An admin sees every row; a non-admin and a NOINHERIT member none.
+SET ROLE regress_alice;
+SELECT count(*) AS alice_sees FROM ct_cleanup_audit;
+SET ROLE regress_bob;
+SELECT count(*) AS bob_sees FROM ct_cleanup_audit;
+SET ROLE regress_noinherit;
+SELECT count(*) AS noinherit_sees FROM ct_cleanup_audit;
+RESET ROLE;
+
+-- Nobody but the extension owner may insert: bob, and alice, are refused.
+SET ROLE regress_bob;
+INSERT INTO ct_cleanup_audit (admin_role, client_id, trainer_id, counts, details, total)
+VALUES ('forged', gen_random_uuid(), gen_random_uuid(), '{}', '{}', 0);
+\echo :LAST_ERROR_SQLSTATE
+SET ROLE regress_alice;
+INSERT INTO ct_cleanup_audit (admin_role, client_id, trainer_id, counts, details, total)
+VALUES ('forged', gen_random_uuid(), gen_random_uuid(), '{}', '{}', 0);
+\echo :LAST_ERROR_SQLSTATE
+RESET ROLE;
+
+-- Even a role granted UPDATE, DELETE and TRUNCATE is refused by the trigger.
+GRANT UPDATE, DELETE, TRUNCATE ON ct_cleanup_audit TO regress_bob;
+GRANT SELECT ON ct_cleanup_audit TO regress_bob;
+SET ROLE regress_bob;
+UPDATE ct_cleanup_audit SET reason = 'tampered';
+\echo :LAST_ERROR_SQLSTATE
+DELETE FROM ct_cleanup_audit;
+\echo :LAST_ERROR_SQLSTATE
+TRUNCATE ct_cleanup_audit;
+\echo :LAST_ERROR_SQLSTATE
+RESET ROLE;
+
+-- session_replication_role = replica does not disable the ALWAYS trigger.
+SET session_replication_role = replica;
+SET ROLE regress_bob;
+DELETE FROM ct_cleanup_audit;
+\echo :LAST_ERROR_SQLSTATE
+RESET ROLE;
+RESET session_replication_role;
+REVOKE ALL ON ct_cleanup_audit FROM regress_bob;
+
+-- A superuser can (here inside a transaction that is rolled back).
+BEGIN;
+UPDATE ct_cleanup_audit SET reason = 'corrected by a superuser' WHERE reason IS NULL;
+DELETE FROM ct_cleanup_audit WHERE total = 0;
+ROLLBACK;
+SELECT count(*) AS audit_rows FROM ct_cleanup_audit;
