@@ -39,8 +39,9 @@
  *	  deadlock, it is retried in a fresh subtransaction, with a fresh
  *	  snapshot, up to CTC_MAX_ATTEMPTS times; the pair lock is held outside
  *	  the subtransaction and so survives a retry.  In REPEATABLE READ and
- *	  SERIALIZABLE only the whole transaction can retry: the error is raised
- *	  with a hint saying so.  Query cancel and timeouts are never retried.
+ *	  SERIALIZABLE only the whole transaction can retry: such a race is
+ *	  raised as a serialization failure (40001), with the foreign-key error
+ *	  as detail.  Query cancel and timeouts are never retried.
  *	- Audit: one row per cleanup, inserted in the cleanup's transaction, so it
  *	  exists exactly when the deletes committed.
  *
@@ -325,7 +326,16 @@ ctc_should_retry(ErrorData *edata, CtcRule *rules, int nrules, int attempt)
 
 	if (IsolationUsesXactSnapshot())
 	{
-		edata->hint = pstrdup("The pair's rows changed while the cleanup ran. Retry the whole transaction; ct_cleanup retries such races itself only in READ COMMITTED.");
+		/* report the race as what it is, so that clients retry it */
+		if (edata->sqlerrcode == ERRCODE_FOREIGN_KEY_VIOLATION)
+		{
+			edata->detail = edata->detail ?
+				psprintf("%s. %s", edata->message, edata->detail) :
+				psprintf("%s.", edata->message);
+			edata->message = pstrdup("could not remove the pair's interactions because of a concurrent change");
+			edata->sqlerrcode = ERRCODE_T_R_SERIALIZATION_FAILURE;
+		}
+		edata->hint = pstrdup("Retry the whole transaction; ct_cleanup retries such races itself only in READ COMMITTED.");
 		return false;
 	}
 	if (attempt >= CTC_MAX_ATTEMPTS)
