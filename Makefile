@@ -6,7 +6,9 @@ OBJS = \
 	ct_access.o \
 	ct_audit.o \
 	ct_cleanup.o \
+	ct_people.o \
 	ct_registry.o \
+	ct_settings.o \
 	ct_statement.o
 
 EXTENSION = ct_cleanup
@@ -16,7 +18,7 @@ DATA = ct_cleanup--1.0.sql
 PGFILEDESC = "ct_cleanup - audited removal of one client/trainer pair's interactions"
 
 # install creates the extension and the shared fixture; the others use it
-REGRESS = install register preview cleanup audit errors privileges security dump teardown
+REGRESS = install register preview cleanup audit errors privileges settings postgrest security dump teardown
 # the tests create roles and need a fresh database of their own
 REGRESS_OPTS = --dbname=ct_cleanup_regress
 

@@ -44,17 +44,19 @@
 #include "utils/memutils.h"
 #include "utils/syscache.h"
 
-/* The default of the admin_role setting. */
-#define CTC_DEFAULT_ADMIN_ROLE	"ct_cleanup_admin"
+/* Statements kept per backend; the least recently used is replaced. */
+#define CTC_PLAN_CACHE_SIZE		16
 
 /* One kept SPI plan and the SQL text it was prepared from. */
 typedef struct CtcCachedPlan
 {
 	char	   *sql;
 	SPIPlanPtr	plan;
+	uint64		last_used;
 } CtcCachedPlan;
 
-static CtcCachedPlan ctc_plans[CTC_NUM_PLAN_SLOTS];
+static CtcCachedPlan ctc_plans[CTC_PLAN_CACHE_SIZE];
+static uint64 ctc_plan_clock = 0;
 
 static Oid	ctc_extension_owner(void);
 
@@ -155,24 +157,27 @@ ctc_restore(CtcCaller *c)
 
 /*
  * ctc_caller_is_admin
- *		Is the caller a superuser, or does it have the privileges of the role
- *		named by the admin_role setting?
+ *		Is the caller a superuser, does it have the privileges of the role
+ *		named by the admin_role setting, or does the admin_check function
+ *		return true for it?
  *
  * has_privs_of_role, not is_member_of_role: a NOINHERIT member is an admin
  * only after SET ROLE.  A missing role means only superusers are admins.
+ * admin_check runs with the caller's rights (see ct_settings.c).
  */
 bool
 ctc_caller_is_admin(CtcCaller *c)
 {
-	char	   *role_name;
 	Oid			role;
 
 	if (superuser_arg(c->caller))
 		return true;
 
-	role_name = ctc_get_setting(c, "admin_role", CTC_DEFAULT_ADMIN_ROLE);
-	role = get_role_oid(role_name, true);
-	return OidIsValid(role) && has_privs_of_role(c->caller, role);
+	role = get_role_oid(ctc_settings(c)->admin_role, true);
+	if (OidIsValid(role) && has_privs_of_role(c->caller, role))
+		return true;
+
+	return ctc_admin_check(c);
 }
 
 /*
@@ -207,7 +212,7 @@ ctc_require_admin(CtcCaller *c, const char *what)
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("permission denied for function %s", c->fn_name),
 				 errdetail("Role \"%s\" is not a ct_cleanup admin.", role_name),
-				 errhint("Admins are superusers and roles with the privileges of the role named by the admin_role setting (see ct_cleanup_settings).")));
+				 errhint("Admins are superusers, roles with the privileges of the role named by the admin_role setting, and callers the admin_check function approves (see ct_cleanup_settings).")));
 	}
 }
 
@@ -261,21 +266,31 @@ ctc_lock_pair(pg_uuid_t *client, pg_uuid_t *trainer)
 
 /*
  * ctc_cached_plan
- *		A kept SPI plan for "sql", prepared once per backend per slot.
+ *		A kept SPI plan for "sql", prepared once per backend and reused.
  *
- * The SQL text is the cache key: when the registry changes, the generated
- * text changes and the old plan is freed.  Dependencies on tables are
- * tracked by the plan cache itself.  SPI must be connected.
+ * The SQL text is the cache key: when the registry or a setting changes, the
+ * generated text changes, and the old plan ages out of the small LRU cache.
+ * Dependencies on tables are tracked by the plan cache itself.  SPI must be
+ * connected, as the role whose name lookups the statement needs.
  */
 SPIPlanPtr
-ctc_cached_plan(CtcPlanSlot slot, const char *sql, int nargs, Oid *argtypes)
+ctc_cached_plan(const char *sql, int nargs, Oid *argtypes)
 {
-	CtcCachedPlan *entry = &ctc_plans[slot];
+	CtcCachedPlan *entry = &ctc_plans[0];
 	SPIPlanPtr	plan;
 
-	if (entry->sql != NULL && strcmp(entry->sql, sql) == 0)
-		return entry->plan;
+	for (int i = 0; i < CTC_PLAN_CACHE_SIZE; i++)
+	{
+		if (ctc_plans[i].sql != NULL && strcmp(ctc_plans[i].sql, sql) == 0)
+		{
+			ctc_plans[i].last_used = ++ctc_plan_clock;
+			return ctc_plans[i].plan;
+		}
+		if (ctc_plans[i].last_used < entry->last_used)
+			entry = &ctc_plans[i];
+	}
 
+	/* replace the least recently used entry */
 	if (entry->sql != NULL)
 	{
 		pfree(entry->sql);
@@ -293,7 +308,21 @@ ctc_cached_plan(CtcPlanSlot slot, const char *sql, int nargs, Oid *argtypes)
 
 	entry->plan = plan;
 	entry->sql = MemoryContextStrdup(TopMemoryContext, sql);
+	entry->last_used = ++ctc_plan_clock;
 	return plan;
+}
+
+/*
+ * ctc_spi_strdup
+ *		Copy a string (or NULL) into the context that was current at
+ *		SPI_connect, so that it survives SPI_finish.
+ */
+char *
+ctc_spi_strdup(const char *value)
+{
+	if (value == NULL)
+		return NULL;
+	return strcpy(SPI_palloc(strlen(value) + 1), value);
 }
 
 /*

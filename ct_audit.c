@@ -72,11 +72,12 @@ ctc_summarize(const CtcRule *rules, int nrules, const int64 *counts,
 /*
  * ctc_write_audit
  *		Insert the audit row of one cleanup, as the extension owner, and
- *		return its id.  The admin_role column records the caller.
+ *		return its id.  The admin_role column records the caller, actor_id
+ *		the acting application user (NULL when unknown).
  */
 int64
 ctc_write_audit(CtcCaller *c, Datum client, Datum trainer, Datum reason,
-				bool reason_null, const CtcOutcome *outcome)
+				bool reason_null, const char *actor, const CtcOutcome *outcome)
 {
 	Oid			argtypes[8] = {NAMEOID, TEXTOID, UUIDOID, UUIDOID,
 							   JSONBOID, JSONBOID, INT8OID, TEXTOID};
@@ -89,7 +90,11 @@ ctc_write_audit(CtcCaller *c, Datum client, Datum trainer, Datum reason,
 
 	values[0] = DirectFunctionCall1(namein,
 									CStringGetDatum(GetUserNameFromId(c->caller, false)));
-	values[1] = (Datum) 0;
+	if (actor != NULL)
+	{
+		values[1] = CStringGetTextDatum(actor);
+		nulls[1] = ' ';
+	}
 	values[2] = client;
 	values[3] = trainer;
 	values[4] = DirectFunctionCall1(jsonb_in, CStringGetDatum(outcome->counts_json));
@@ -101,8 +106,7 @@ ctc_write_audit(CtcCaller *c, Datum client, Datum trainer, Datum reason,
 
 	ctc_become(c, c->ext_owner, 0);
 	SPI_connect();
-	plan = ctc_cached_plan(CTC_PLAN_AUDIT, psprintf(CTC_SQL_AUDIT, c->schema_quoted),
-						   8, argtypes);
+	plan = ctc_cached_plan(psprintf(CTC_SQL_AUDIT, c->schema_quoted), 8, argtypes);
 	rc = SPI_execute_plan(plan, values, nulls, false, 1);
 	if (rc != SPI_OK_INSERT_RETURNING || SPI_processed != 1)
 		elog(ERROR, "writing the ct_cleanup audit row failed: %s",

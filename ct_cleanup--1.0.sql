@@ -96,7 +96,8 @@ CREATE TABLE @extschema@.ct_cleanup_setting (
     setting   text NOT NULL,
     value     text NOT NULL,
     CONSTRAINT ct_cleanup_setting_pkey PRIMARY KEY (setting),
-    CONSTRAINT ct_cleanup_setting_name_check CHECK (setting IN ('admin_role'))
+    CONSTRAINT ct_cleanup_setting_name_check
+        CHECK (setting IN ('admin_role', 'admin_check', 'actor_id', 'clients', 'trainers'))
 );
 
 COMMENT ON TABLE @extschema@.ct_cleanup_setting IS
@@ -192,7 +193,7 @@ SET search_path = pg_catalog, pg_temp
 AS 'MODULE_PATHNAME', 'ct_cleanup_is_admin';
 
 COMMENT ON FUNCTION @extschema@.ct_cleanup_is_admin() IS
-    'True when the current user is a superuser or has the privileges of the admin_role setting';
+    'True when the current user is a superuser, has the privileges of the admin_role setting, or passes the admin_check function';
 
 CREATE FUNCTION @extschema@.ct_cleanup_preview(client uuid, trainer uuid)
 RETURNS @extschema@.ct_cleanup_result
@@ -211,6 +212,16 @@ AS 'MODULE_PATHNAME', 'ct_cleanup';
 
 COMMENT ON FUNCTION @extschema@.ct_cleanup(uuid, uuid, text) IS
     'Deletes every registered interaction row of the pair in one statement, writes an audit row and returns the counts (admins only)';
+
+CREATE FUNCTION @extschema@.ct_cleanup_people(kind text, search text DEFAULT NULL,
+                                              max_rows integer DEFAULT 50)
+RETURNS TABLE (id uuid, name text)
+LANGUAGE C VOLATILE CALLED ON NULL INPUT ROWS 50
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'ct_cleanup_people';
+
+COMMENT ON FUNCTION @extschema@.ct_cleanup_people(text, text, integer) IS
+    'Clients or trainers whose name contains search, case-insensitively, ordered by name (admins only)';
 
 CREATE FUNCTION @extschema@.ct_cleanup_register(category text, target regclass,
                                                 client_column name, trainer_column name)
@@ -306,7 +317,15 @@ SELECT d.setting,
        d.description
 FROM (VALUES
         ('admin_role', 'ct_cleanup_admin',
-         'Members of this role (with its privileges) are admins; while it does not exist, only superusers are')
+         'Roles with the privileges of this role are admins; while it does not exist, only superusers are'),
+        ('admin_check', NULL,
+         'Schema-qualified boolean function with no arguments; when it returns true the caller is an admin too'),
+        ('actor_id', NULL,
+         'Schema-qualified function with no arguments; its result, as text, is written to each audit row as the acting application user'),
+        ('clients', NULL,
+         'Schema-qualified table or view (id uuid, name text) of the clients; ids not in it are refused'),
+        ('trainers', NULL,
+         'Schema-qualified table or view (id uuid, name text) of the trainers; ids not in it are refused')
      ) AS d (setting, default_value, description)
 LEFT JOIN @extschema@.ct_cleanup_setting AS s
        ON s.setting OPERATOR(pg_catalog.=) d.setting
@@ -335,6 +354,7 @@ REVOKE ALL ON TABLE @extschema@.ct_cleanup_settings FROM PUBLIC;
 -- Deletes data or shows who interacted with whom: admins only, granted explicitly.
 REVOKE ALL ON FUNCTION @extschema@.ct_cleanup(uuid, uuid, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.ct_cleanup_preview(uuid, uuid) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.ct_cleanup_people(text, text, integer) FROM PUBLIC;
 
 -- Change the registry or settings: extension owner (or superuser) only.
 REVOKE ALL ON FUNCTION @extschema@.ct_cleanup_register(text, regclass, name, name) FROM PUBLIC;

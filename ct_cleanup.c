@@ -8,7 +8,8 @@
  *	1. records the caller (GetUserId() at entry; see ct_access.c) and refuses
  *	   a non-admin, a call inside a security-restricted operation, and a
  *	   function altered to SECURITY DEFINER (42501), then NULL ids (22004)
- *	   and client = trainer (22023);
+ *	   and client = trainer (22023), then ids missing from the configured
+ *	   clients or trainers (P0002);
  *	2. takes the pair lock;
  *	3. reads the registry as the extension owner and checks every rule
  *	   against the catalogs, locking each registered table;
@@ -158,6 +159,8 @@ ctc_run(FunctionCallInfo fcinfo, bool preview)
 	ctc_check_pair(fcinfo);
 	pair[0] = PG_GETARG_DATUM(0);
 	pair[1] = PG_GETARG_DATUM(1);
+	ctc_check_person(&c, "client", pair[0]);
+	ctc_check_person(&c, "trainer", pair[1]);
 
 	if (!preview)
 		ctc_lock_pair(PG_GETARG_UUID_P(0), PG_GETARG_UUID_P(1));
@@ -172,7 +175,7 @@ ctc_run(FunctionCallInfo fcinfo, bool preview)
 	ctc_summarize(rules, nrules, counts, &outcome);
 	if (!preview)
 		audit_id = ctc_write_audit(&c, pair[0], pair[1], PG_GETARG_DATUM(2),
-								   PG_ARGISNULL(2), &outcome);
+								   PG_ARGISNULL(2), ctc_actor_id(&c), &outcome);
 	return ctc_result(fcinfo, &outcome, audit_id, preview);
 }
 
@@ -213,8 +216,7 @@ ctc_execute(CtcCaller *c, CtcRule *rules, int nrules, Oid owner, bool preview,
 	/* prepared as the owner too: parsing checks USAGE on the schemas */
 	ctc_become(c, owner, SECURITY_NOFORCE_RLS);
 	SPI_connect();
-	plan = ctc_cached_plan(preview ? CTC_PLAN_PREVIEW : CTC_PLAN_CLEANUP,
-						   sql, 2, argtypes);
+	plan = ctc_cached_plan(sql, 2, argtypes);
 	if (preview)
 		ctc_execute_once(plan, pair, true, nrules, counts);
 	else

@@ -7,8 +7,11 @@
  *                 loop and the result row
  * ct_access.c     who is calling, admin and owner checks, rights switching,
  *                 the pair lock and the per-backend statement cache
- * ct_registry.c   registration functions, settings, and loading and checking
- *                 the registry against the catalogs at every run
+ * ct_registry.c   registration functions, and loading and checking the
+ *                 registry against the catalogs at every run
+ * ct_settings.c   ct_cleanup_set(), and the functions and relations settings
+ *                 name: resolving, checking and calling them
+ * ct_people.c     ct_cleanup_people() and the existence checks of ids
  * ct_statement.c  the one SQL statement a cleanup or preview runs
  * ct_audit.c      the counts summary and the audit row
  *
@@ -63,6 +66,18 @@ typedef struct CtcRule
 	char	  **eq_operators;	/* "OPERATOR(schema.=)" comparing ref to fk */
 } CtcRule;
 
+/* The settings, as stored (text); NULL when not set. */
+typedef struct CtcSettings
+{
+	char	   *admin_role;		/* never NULL: defaults to ct_cleanup_admin */
+	char	   *admin_check;
+	char	   *actor_id;
+	char	   *clients;
+	char	   *trainers;
+} CtcSettings;
+
+#define CTC_DEFAULT_ADMIN_ROLE	"ct_cleanup_admin"
+
 /* Who called, and where the extension lives; filled by ctc_enter(). */
 typedef struct CtcCaller
 {
@@ -74,18 +89,9 @@ typedef struct CtcCaller
 	const char *schema_quoted;	/* quote_identifier() of ext_schema */
 	Oid			save_userid;	/* state to restore after ctc_become() */
 	int			save_sec_context;
+	bool		settings_loaded;	/* settings read by ctc_settings() */
+	CtcSettings settings;
 } CtcCaller;
-
-/* Slots of the per-backend statement cache (ctc_cached_plan). */
-typedef enum CtcPlanSlot
-{
-	CTC_PLAN_CLEANUP,
-	CTC_PLAN_PREVIEW,
-	CTC_PLAN_RULES,
-	CTC_PLAN_SETTING,
-	CTC_PLAN_AUDIT,
-	CTC_NUM_PLAN_SLOTS
-} CtcPlanSlot;
 
 /* ct_access.c */
 extern void ctc_enter(FunctionCallInfo fcinfo, CtcCaller *c);
@@ -95,17 +101,32 @@ extern bool ctc_caller_is_admin(CtcCaller *c);
 extern void ctc_require_admin(CtcCaller *c, const char *what);
 extern void ctc_require_owner(CtcCaller *c);
 extern void ctc_lock_pair(pg_uuid_t *client, pg_uuid_t *trainer);
-extern SPIPlanPtr ctc_cached_plan(CtcPlanSlot slot, const char *sql,
-								  int nargs, Oid *argtypes);
+extern SPIPlanPtr ctc_cached_plan(const char *sql, int nargs, Oid *argtypes);
+extern char *ctc_spi_strdup(const char *value);
 extern char *ctc_uuid_text(Datum value, bool isnull);
 
 /* ct_registry.c */
-extern char *ctc_get_setting(CtcCaller *c, const char *setting,
-							 const char *default_value);
 extern CtcRule *ctc_load_rules(CtcCaller *c, int *nrules);
 extern void ctc_resolve_rules(CtcRule *rules, int nrules, LOCKMODE lockmode,
 							  Oid *owner);
 extern int	ctc_category_index(const char *category);
+extern void ctc_registry_begin(FunctionCallInfo fcinfo, CtcCaller *c, int nargs);
+extern void ctc_registry_end(CtcCaller *c);
+extern uint64 ctc_registry_exec(CtcCaller *c, const char *sql_format, int nargs,
+								Oid *argtypes, Datum *values, const char *nulls);
+
+/* ct_settings.c */
+extern const CtcSettings *ctc_settings(CtcCaller *c);
+extern Oid	ctc_resolve_function(const char *setting, const char *value,
+								 Oid rettype, bool at_set);
+extern Oid	ctc_resolve_relation(const char *setting, const char *value,
+								 bool at_set, Oid *owner);
+extern Datum ctc_call_function(Oid fnoid, bool *isnull);
+extern bool ctc_admin_check(CtcCaller *c);
+extern char *ctc_actor_id(CtcCaller *c);
+
+/* ct_people.c */
+extern void ctc_check_person(CtcCaller *c, const char *kind, Datum id);
 
 /* ct_statement.c */
 extern char *ctc_build_statement(CtcRule *rules, int nrules, bool preview);
@@ -123,7 +144,7 @@ typedef struct CtcOutcome
 extern void ctc_summarize(const CtcRule *rules, int nrules, const int64 *counts,
 						  CtcOutcome *outcome);
 extern int64 ctc_write_audit(CtcCaller *c, Datum client, Datum trainer,
-							 Datum reason, bool reason_null,
+							 Datum reason, bool reason_null, const char *actor,
 							 const CtcOutcome *outcome);
 
 #endif							/* CT_CLEANUP_H */

@@ -31,4 +31,47 @@
 							   (pfeqop), NULL, NULL)
 #endif
 
+/*
+ * PostgreSQL 16 replaced the per-object ACL check functions with
+ * object_aclcheck().
+ */
+#if PG_VERSION_NUM >= 160000
+#define ctc_proc_aclcheck(fnoid, roleid, mode) \
+	object_aclcheck(ProcedureRelationId, (fnoid), (roleid), (mode))
+#else
+#define ctc_proc_aclcheck(fnoid, roleid, mode) \
+	pg_proc_aclcheck((fnoid), (roleid), (mode))
+#endif
+
+/*
+ * PostgreSQL 15 added InitMaterializedSRF(); before, each set-returning
+ * function set up its tuplestore itself, as below.
+ */
+#if PG_VERSION_NUM < 150000
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "utils/tuplestore.h"
+
+static inline void
+InitMaterializedSRF(FunctionCallInfo fcinfo, bits32 flags)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	MemoryContext oldcxt;
+	TupleDesc	tupdesc;
+
+	if (rsinfo == NULL || !IsA(rsinfo, ReturnSetInfo) ||
+		!(rsinfo->allowedModes & SFRM_Materialize))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("set-valued function called in context that cannot accept a set")));
+	oldcxt = MemoryContextSwitchTo(rsinfo->econtext->ecxt_per_query_memory);
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+	rsinfo->returnMode = SFRM_Materialize;
+	rsinfo->setResult = tuplestore_begin_heap(true, false, work_mem);
+	rsinfo->setDesc = CreateTupleDescCopy(tupdesc);
+	MemoryContextSwitchTo(oldcxt);
+}
+#endif
+
 #endif							/* CT_CLEANUP_COMPAT_H */

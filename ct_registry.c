@@ -13,8 +13,9 @@
  * columns exist and are uuid, the foreign key still joins child to parent, all
  * tables have one owner.  Each failure is a clear error naming the object.
  *
- * Registry and settings are read and written as the extension owner; only
- * roles with the privileges of that owner (and superusers) may change them.
+ * The registry is read and written as the extension owner; only roles with
+ * the privileges of that owner (and superusers) may change it, or the
+ * settings (ct_settings.c shares ctc_registry_begin/exec/end for that).
  *
  * IDENTIFICATION
  *		ct_registry.c
@@ -44,7 +45,6 @@ PG_FUNCTION_INFO_V1(ct_cleanup_register);
 PG_FUNCTION_INFO_V1(ct_cleanup_register_either);
 PG_FUNCTION_INFO_V1(ct_cleanup_register_child);
 PG_FUNCTION_INFO_V1(ct_cleanup_unregister);
-PG_FUNCTION_INFO_V1(ct_cleanup_set);
 
 const char *const ctc_category_names[CTC_NUM_CATEGORIES] = {
 	"messages",
@@ -67,9 +67,6 @@ const char *const ctc_category_names[CTC_NUM_CATEGORIES] = {
 #define CTC_SQL_RULES \
 	"SELECT category, target::pg_catalog.oid, kind, columns[1], columns[2]," \
 	" parent::pg_catalog.oid, fk FROM %1$s.ct_cleanup_rules ORDER BY position"
-#define CTC_SQL_SETTING \
-	"SELECT value FROM %1$s.ct_cleanup_setting" \
-	" WHERE setting OPERATOR(pg_catalog.=) $1"
 #define CTC_SQL_UPSERT_COLUMNS \
 	"INSERT INTO %1$s.ct_cleanup_rule AS r" \
 	" (target, category, kind, column_a, column_b) VALUES ($1, $2, $3, $4, $5)" \
@@ -97,11 +94,6 @@ const char *const ctc_category_names[CTC_NUM_CATEGORIES] = {
 	" WHERE parent OPERATOR(pg_catalog.=) $1 ORDER BY id"
 #define CTC_SQL_UNREGISTER \
 	"DELETE FROM %1$s.ct_cleanup_rule WHERE target OPERATOR(pg_catalog.=) $1"
-#define CTC_SQL_SET \
-	"INSERT INTO %1$s.ct_cleanup_setting AS s (setting, value) VALUES ($1, $2)" \
-	" ON CONFLICT (setting) DO UPDATE SET value = EXCLUDED.value"
-#define CTC_SQL_RESET \
-	"DELETE FROM %1$s.ct_cleanup_setting WHERE setting OPERATOR(pg_catalog.=) $1"
 
 static void ctc_check_table(Oid relid, LOCKMODE lockmode, bool registered,
 							const char *category, char **qualname, Oid *owner);
@@ -114,13 +106,8 @@ static void ctc_check_same_owner(CtcCaller *c, Oid relid, const char *qualname,
 								 Oid owner);
 static void ctc_check_category(const char *category);
 static void ctc_require_args(FunctionCallInfo fcinfo, int nargs);
-static void ctc_registry_begin(FunctionCallInfo fcinfo, CtcCaller *c, int nargs);
-static void ctc_registry_end(CtcCaller *c);
-static uint64 ctc_exec(CtcCaller *c, const char *sql_format, int nargs,
-					   Oid *argtypes, Datum *values, const char *nulls);
 static bool ctc_is_registered(CtcCaller *c, Oid relid);
 static void ctc_register_columns(FunctionCallInfo fcinfo, CtcRuleKind kind);
-static char *ctc_spi_strdup(const char *value);
 
 
 /*
@@ -140,54 +127,6 @@ ctc_category_index(const char *category)
 }
 
 /*
- * ctc_get_setting
- *		The value of a setting, or default_value when it is not set.  Read as
- *		the extension owner; the result is allocated in the caller's context.
- */
-char *
-ctc_get_setting(CtcCaller *c, const char *setting, const char *default_value)
-{
-	Oid			argtypes[1] = {TEXTOID};
-	Datum		values[1];
-	char	   *result = NULL;
-	SPIPlanPtr	plan;
-	int			rc;
-
-	values[0] = CStringGetTextDatum(setting);
-	ctc_become(c, c->ext_owner, 0);
-	SPI_connect();
-	plan = ctc_cached_plan(CTC_PLAN_SETTING,
-						   psprintf(CTC_SQL_SETTING, c->schema_quoted),
-						   1, argtypes);
-	rc = SPI_execute_plan(plan, values, NULL, true, 1);
-	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "reading setting \"%s\" failed: %s",
-			 setting, SPI_result_code_string(rc));
-	if (SPI_processed == 1)
-	{
-		result = ctc_spi_strdup(SPI_getvalue(SPI_tuptable->vals[0],
-											 SPI_tuptable->tupdesc, 1));
-	}
-	SPI_finish();
-	ctc_restore(c);
-
-	return result ? result : pstrdup(default_value);
-}
-
-/*
- * ctc_spi_strdup
- *		Copy a string (or NULL) into the context that was current at
- *		SPI_connect, so that it survives SPI_finish.
- */
-static char *
-ctc_spi_strdup(const char *value)
-{
-	if (value == NULL)
-		return NULL;
-	return strcpy(SPI_palloc(strlen(value) + 1), value);
-}
-
-/*
  * ctc_load_rules
  *		Every registry rule in processing order (parents before children),
  *		read as the extension owner.  Only the registry columns are filled;
@@ -202,8 +141,7 @@ ctc_load_rules(CtcCaller *c, int *nrules)
 
 	ctc_become(c, c->ext_owner, 0);
 	SPI_connect();
-	plan = ctc_cached_plan(CTC_PLAN_RULES,
-						   psprintf(CTC_SQL_RULES, c->schema_quoted), 0, NULL);
+	plan = ctc_cached_plan(psprintf(CTC_SQL_RULES, c->schema_quoted), 0, NULL);
 	rc = SPI_execute_plan(plan, NULL, NULL, true, 0);
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "reading the ct_cleanup registry failed: %s",
@@ -534,7 +472,7 @@ ctc_check_same_owner(CtcCaller *c, Oid relid, const char *qualname, Oid owner)
 {
 	Oid			argtypes[1] = {REGCLASSOID};
 	Datum		values[1] = {ObjectIdGetDatum(relid)};
-	uint64		n = ctc_exec(c, CTC_SQL_OTHER_TABLES, 1, argtypes, values, NULL);
+	uint64		n = ctc_registry_exec(c, CTC_SQL_OTHER_TABLES, 1, argtypes, values, NULL);
 
 	for (uint64 i = 0; i < n; i++)
 	{
@@ -607,7 +545,7 @@ ctc_require_args(FunctionCallInfo fcinfo, int nargs)
  *		settings: check the caller, refuse NULLs, connect SPI and run as the
  *		extension owner.  ctc_registry_end() undoes the last two.
  */
-static void
+void
 ctc_registry_begin(FunctionCallInfo fcinfo, CtcCaller *c, int nargs)
 {
 	ctc_enter(fcinfo, c);
@@ -617,7 +555,7 @@ ctc_registry_begin(FunctionCallInfo fcinfo, CtcCaller *c, int nargs)
 	ctc_become(c, c->ext_owner, 0);
 }
 
-static void
+void
 ctc_registry_end(CtcCaller *c)
 {
 	ctc_restore(c);
@@ -625,13 +563,13 @@ ctc_registry_end(CtcCaller *c)
 }
 
 /*
- * ctc_exec
+ * ctc_registry_exec
  *		Run one registry statement (sql_format with the schema as %1$s) and
  *		return the number of rows it processed; the rows are in SPI_tuptable.
  */
-static uint64
-ctc_exec(CtcCaller *c, const char *sql_format, int nargs, Oid *argtypes,
-		 Datum *values, const char *nulls)
+uint64
+ctc_registry_exec(CtcCaller *c, const char *sql_format, int nargs,
+				  Oid *argtypes, Datum *values, const char *nulls)
 {
 	int			rc;
 
@@ -653,7 +591,7 @@ ctc_is_registered(CtcCaller *c, Oid relid)
 	Oid			argtypes[1] = {REGCLASSOID};
 	Datum		values[1] = {ObjectIdGetDatum(relid)};
 
-	return ctc_exec(c, CTC_SQL_IS_REGISTERED, 1, argtypes, values, NULL) > 0;
+	return ctc_registry_exec(c, CTC_SQL_IS_REGISTERED, 1, argtypes, values, NULL) > 0;
 }
 
 /*
@@ -720,7 +658,7 @@ ctc_register_columns(FunctionCallInfo fcinfo, CtcRuleKind kind)
 	values[2] = CStringGetTextDatum(kind == CTC_RULE_PAIR ? "pair" : "either");
 	values[3] = PG_GETARG_DATUM(2);
 	values[4] = PG_GETARG_DATUM(3);
-	ctc_exec(&c, CTC_SQL_UPSERT_COLUMNS, 5, argtypes, values, NULL);
+	ctc_registry_exec(&c, CTC_SQL_UPSERT_COLUMNS, 5, argtypes, values, NULL);
 	ctc_registry_end(&c);
 }
 
@@ -772,7 +710,7 @@ ct_cleanup_register_child(PG_FUNCTION_ARGS)
 				 errhint("Register %s first.", parent_name)));
 	values[0] = ObjectIdGetDatum(parent);
 	values[1] = ObjectIdGetDatum(relid);
-	if (ctc_exec(&c, CTC_SQL_ANCESTORS, 2, (Oid[]) {REGCLASSOID, REGCLASSOID},
+	if (ctc_registry_exec(&c, CTC_SQL_ANCESTORS, 2, (Oid[]) {REGCLASSOID, REGCLASSOID},
 				 values, NULL) > 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -789,7 +727,7 @@ ct_cleanup_register_child(PG_FUNCTION_ARGS)
 	values[1] = CStringGetTextDatum(category);
 	values[2] = ObjectIdGetDatum(parent);
 	values[3] = DirectFunctionCall1(namein, CStringGetDatum(fk));
-	ctc_exec(&c, CTC_SQL_UPSERT_CHILD, 4, argtypes, values, NULL);
+	ctc_registry_exec(&c, CTC_SQL_UPSERT_CHILD, 4, argtypes, values, NULL);
 	ctc_registry_end(&c);
 	PG_RETURN_VOID();
 }
@@ -821,7 +759,7 @@ ct_cleanup_unregister(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("table %s is not registered", name)));
 
-	nchildren = ctc_exec(&c, CTC_SQL_CHILDREN, 1, argtypes, values, NULL);
+	nchildren = ctc_registry_exec(&c, CTC_SQL_CHILDREN, 1, argtypes, values, NULL);
 	if (nchildren > 0)
 	{
 		StringInfoData list;
@@ -839,50 +777,7 @@ ct_cleanup_unregister(PG_FUNCTION_ARGS)
 				 errhint("Unregister the children first.")));
 	}
 
-	ctc_exec(&c, CTC_SQL_UNREGISTER, 1, argtypes, values, NULL);
-	ctc_registry_end(&c);
-	PG_RETURN_VOID();
-}
-
-/*
- * ct_cleanup_set(setting text, value text) RETURNS void
- *
- * Change one setting; a NULL value resets it to its default.  Unknown
- * settings and invalid values are refused (22023).  Extension owner or
- * superuser only.
- */
-Datum
-ct_cleanup_set(PG_FUNCTION_ARGS)
-{
-	CtcCaller	c;
-	char	   *setting;
-	Oid			argtypes[2] = {TEXTOID, TEXTOID};
-	Datum		values[2];
-
-	ctc_registry_begin(fcinfo, &c, 1);
-	setting = text_to_cstring(PG_GETARG_TEXT_PP(0));
-
-	if (strcmp(setting, "admin_role") != 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("unrecognized setting \"%s\"", setting),
-				 errhint("The settings are listed in view ct_cleanup_settings.")));
-
-	values[0] = PG_GETARG_DATUM(0);
-	if (PG_ARGISNULL(1))
-		ctc_exec(&c, CTC_SQL_RESET, 1, argtypes, values, NULL);
-	else
-	{
-		char	   *value = text_to_cstring(PG_GETARG_TEXT_PP(1));
-
-		if (value[0] == '\0' || strlen(value) >= NAMEDATALEN)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("invalid value for setting \"%s\": \"%s\"", setting, value),
-					 errdetail("A role name has 1 to %d bytes.", NAMEDATALEN - 1)));
-		values[1] = PG_GETARG_DATUM(1);
-		ctc_exec(&c, CTC_SQL_SET, 2, argtypes, values, NULL);
-	}
+	ctc_registry_exec(&c, CTC_SQL_UNREGISTER, 1, argtypes, values, NULL);
 	ctc_registry_end(&c);
 	PG_RETURN_VOID();
 }

@@ -1,0 +1,457 @@
+/*-------------------------------------------------------------------------
+ *
+ * ct_settings.c
+ *		The settings: ct_cleanup_set(), loading them, and resolving, checking
+ *		and calling the functions and relations they name.
+ *
+ * Settings are stored as text in ct_cleanup_setting, never as regproc or
+ * regclass: text survives pg_dump/restore and pg_upgrade (a regprocedure
+ * column blocks pg_upgrade), and a function or relation that vanished is a
+ * clear error when it is next used, not a dangling OID.  ct_cleanup_set()
+ * stores the canonical, schema-qualified form of what it validated; every use
+ * resolves and checks it again.
+ *
+ * admin_check and actor_id are called with the caller's rights, never the
+ * extension owner's, and must pin their own search_path (a SET search_path
+ * clause or a SQL-standard body): otherwise a caller could shadow what they
+ * read, for example with a table in pg_temp.
+ *
+ * IDENTIFICATION
+ *		ct_settings.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "ct_cleanup.h"
+
+#include "access/htup_details.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_proc.h"
+#include "catalog/pg_type.h"
+#include "ct_cleanup_compat.h"
+#include "miscadmin.h"
+#include "nodes/makefuncs.h"
+#include "parser/parse_func.h"
+#include "utils/acl.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/regproc.h"
+#include "utils/syscache.h"
+#include "utils/varlena.h"
+
+PG_FUNCTION_INFO_V1(ct_cleanup_set);
+
+/* What a setting's value names. */
+typedef enum CtcSettingKind
+{
+	CTC_SETTING_ROLE,
+	CTC_SETTING_FUNCTION,
+	CTC_SETTING_RELATION
+} CtcSettingKind;
+
+typedef struct CtcSettingDef
+{
+	const char *name;
+	CtcSettingKind kind;
+	Oid			rettype;		/* functions: required result type, or 0 */
+	size_t		offset;			/* of the value in CtcSettings */
+} CtcSettingDef;
+
+static const CtcSettingDef ctc_setting_defs[] = {
+	{"admin_role", CTC_SETTING_ROLE, InvalidOid, offsetof(CtcSettings, admin_role)},
+	{"admin_check", CTC_SETTING_FUNCTION, BOOLOID, offsetof(CtcSettings, admin_check)},
+	{"actor_id", CTC_SETTING_FUNCTION, InvalidOid, offsetof(CtcSettings, actor_id)},
+	{"clients", CTC_SETTING_RELATION, InvalidOid, offsetof(CtcSettings, clients)},
+	{"trainers", CTC_SETTING_RELATION, InvalidOid, offsetof(CtcSettings, trainers)},
+};
+
+#define CTC_SQL_SETTINGS \
+	"SELECT setting, value FROM %1$s.ct_cleanup_setting"
+#define CTC_SQL_SET \
+	"INSERT INTO %1$s.ct_cleanup_setting AS s (setting, value) VALUES ($1, $2)" \
+	" ON CONFLICT (setting) DO UPDATE SET value = EXCLUDED.value"
+#define CTC_SQL_RESET \
+	"DELETE FROM %1$s.ct_cleanup_setting WHERE setting OPERATOR(pg_catalog.=) $1"
+
+/* A value invalid at ct_cleanup_set() time is 22023; later, "code". */
+#define CTC_SETTING_ERRCODE(at_set, code) \
+	((at_set) ? ERRCODE_INVALID_PARAMETER_VALUE : (code))
+
+static const CtcSettingDef *ctc_setting_def(const char *name);
+static List *ctc_qualified_name(const char *setting, const char *value,
+								bool at_set);
+static bool ctc_search_path_pinned(HeapTuple proctup);
+static char *ctc_canonical_value(const CtcSettingDef *def, const char *value);
+
+
+/*
+ * ctc_settings
+ *		All settings of the extension, read once per call as the extension
+ *		owner; an unset setting is NULL (admin_role: its default).
+ */
+const CtcSettings *
+ctc_settings(CtcCaller *c)
+{
+	SPIPlanPtr	plan;
+	int			rc;
+
+	if (c->settings_loaded)
+		return &c->settings;
+
+	memset(&c->settings, 0, sizeof(CtcSettings));
+	ctc_become(c, c->ext_owner, 0);
+	SPI_connect();
+	plan = ctc_cached_plan(psprintf(CTC_SQL_SETTINGS, c->schema_quoted), 0, NULL);
+	rc = SPI_execute_plan(plan, NULL, NULL, true, 0);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "reading the ct_cleanup settings failed: %s",
+			 SPI_result_code_string(rc));
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		const CtcSettingDef *def;
+		char	   *name = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
+
+		def = ctc_setting_def(name);
+		if (def != NULL)
+			*(char **) ((char *) &c->settings + def->offset) =
+				ctc_spi_strdup(SPI_getvalue(SPI_tuptable->vals[i],
+											SPI_tuptable->tupdesc, 2));
+	}
+	SPI_finish();
+	ctc_restore(c);
+
+	if (c->settings.admin_role == NULL)
+		c->settings.admin_role = pstrdup(CTC_DEFAULT_ADMIN_ROLE);
+	c->settings_loaded = true;
+	return &c->settings;
+}
+
+/*
+ * ctc_setting_def
+ *		The definition of a setting, or NULL for an unknown name.
+ */
+static const CtcSettingDef *
+ctc_setting_def(const char *name)
+{
+	for (int i = 0; i < lengthof(ctc_setting_defs); i++)
+	{
+		if (strcmp(ctc_setting_defs[i].name, name) == 0)
+			return &ctc_setting_defs[i];
+	}
+	return NULL;
+}
+
+/*
+ * ctc_qualified_name
+ *		Split a setting's value into schema and object name; both parts are
+ *		required, so that nothing is resolved through a search_path.
+ */
+static List *
+ctc_qualified_name(const char *setting, const char *value, bool at_set)
+{
+	char	   *raw = pstrdup(value);
+	List	   *parts = NIL;
+	size_t		len = strlen(raw);
+
+	/* a function may be written with its empty argument list */
+	if (len > 2 && strcmp(raw + len - 2, "()") == 0)
+		raw[len - 2] = '\0';
+
+	if (!SplitIdentifierString(raw, '.', &parts) || list_length(parts) != 2)
+		ereport(ERROR,
+				(errcode(CTC_SETTING_ERRCODE(at_set, ERRCODE_INVALID_NAME)),
+				 errmsg("invalid value for setting \"%s\": \"%s\"", setting, value),
+				 errdetail("The value must be a schema-qualified name, such as app.is_admin() or app.clients.")));
+	return list_make2(makeString(linitial(parts)), makeString(lsecond(parts)));
+}
+
+/*
+ * ctc_resolve_function
+ *		The function a setting names: schema-qualified, no arguments, not
+ *		returning a set, returning rettype (if valid), with a pinned
+ *		search_path.  at_set chooses SQLSTATE 22023 (ct_cleanup_set) or the
+ *		run-time codes (42883 when it vanished, 55000 when it changed).
+ */
+Oid
+ctc_resolve_function(const char *setting, const char *value, Oid rettype,
+					 bool at_set)
+{
+	List	   *name = ctc_qualified_name(setting, value, at_set);
+	Oid			fnoid = LookupFuncName(name, 0, NULL, true);
+	HeapTuple	tup;
+	Form_pg_proc proc;
+	const char *problem = NULL;
+	bool		pinned;
+
+	if (!OidIsValid(fnoid))
+		ereport(ERROR,
+				(errcode(CTC_SETTING_ERRCODE(at_set, ERRCODE_UNDEFINED_FUNCTION)),
+				 errmsg("function %s() of setting \"%s\" does not exist",
+						NameListToString(name), setting),
+				 at_set ? 0 : errhint("Create it again, or reset the setting with ct_cleanup_set('%s', NULL).",
+									  setting)));
+
+	tup = SearchSysCache1(PROCOID, ObjectIdGetDatum(fnoid));
+	if (!HeapTupleIsValid(tup))
+		elog(ERROR, "cache lookup failed for function %u", fnoid);
+	proc = (Form_pg_proc) GETSTRUCT(tup);
+	if (proc->prokind != PROKIND_FUNCTION || proc->proretset)
+		problem = "must be a plain function returning one value";
+	else if (OidIsValid(rettype) && proc->prorettype != rettype)
+		problem = psprintf("must return %s, not %s", format_type_be(rettype),
+						   format_type_be(proc->prorettype));
+	pinned = ctc_search_path_pinned(tup);
+	ReleaseSysCache(tup);
+
+	if (problem != NULL)
+		ereport(ERROR,
+				(errcode(CTC_SETTING_ERRCODE(at_set, ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE)),
+				 errmsg("function %s of setting \"%s\" %s",
+						format_procedure_qualified(fnoid), setting, problem)));
+	if (!pinned)
+		ereport(ERROR,
+				(errcode(CTC_SETTING_ERRCODE(at_set, ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE)),
+				 errmsg("function %s of setting \"%s\" must pin its search_path",
+						format_procedure_qualified(fnoid), setting),
+				 errdetail("It runs with the caller's rights; unless it fixes its own search_path, a caller could shadow what it reads, for example with a table in pg_temp."),
+				 errhint("Add a SET search_path clause (ALTER FUNCTION %s SET search_path = pg_catalog, pg_temp) or give it a SQL-standard body.",
+						 format_procedure_qualified(fnoid))));
+	return fnoid;
+}
+
+/*
+ * ctc_search_path_pinned
+ *		Does the function fix its own search_path?  Either a SET search_path
+ *		clause, or a SQL-standard body (names resolved when it was created).
+ */
+static bool
+ctc_search_path_pinned(HeapTuple proctup)
+{
+	bool		isnull;
+	Datum		config;
+	Datum	   *items;
+	int			nitems;
+
+	(void) SysCacheGetAttr(PROCOID, proctup, Anum_pg_proc_prosqlbody, &isnull);
+	if (!isnull)
+		return true;
+
+	config = SysCacheGetAttr(PROCOID, proctup, Anum_pg_proc_proconfig, &isnull);
+	if (isnull)
+		return false;
+	deconstruct_array(DatumGetArrayTypeP(config), TEXTOID, -1, false,
+					  TYPALIGN_INT, &items, NULL, &nitems);
+	for (int i = 0; i < nitems; i++)
+	{
+		if (strncmp(TextDatumGetCString(items[i]), "search_path=", 12) == 0)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * ctc_resolve_relation
+ *		The relation a setting names: schema-qualified, a table, view,
+ *		materialized view or foreign table with columns id uuid and name text.
+ *		Returns it and its owner, who reads it.
+ */
+Oid
+ctc_resolve_relation(const char *setting, const char *value, bool at_set,
+					 Oid *owner)
+{
+	List	   *name = ctc_qualified_name(setting, value, at_set);
+	Oid			relid = RangeVarGetRelid(makeRangeVarFromNameList(name), NoLock, true);
+	const char *columns[2] = {"id", "name"};
+	char		relkind;
+	HeapTuple	tup;
+
+	if (!OidIsValid(relid))
+		ereport(ERROR,
+				(errcode(CTC_SETTING_ERRCODE(at_set, ERRCODE_UNDEFINED_TABLE)),
+				 errmsg("relation %s of setting \"%s\" does not exist",
+						NameListToString(name), setting),
+				 at_set ? 0 : errhint("Create it again, or reset the setting with ct_cleanup_set('%s', NULL).",
+									  setting)));
+
+	relkind = get_rel_relkind(relid);
+	if (relkind != RELKIND_RELATION && relkind != RELKIND_PARTITIONED_TABLE &&
+		relkind != RELKIND_VIEW && relkind != RELKIND_MATVIEW &&
+		relkind != RELKIND_FOREIGN_TABLE)
+		ereport(ERROR,
+				(errcode(CTC_SETTING_ERRCODE(at_set, ERRCODE_WRONG_OBJECT_TYPE)),
+				 errmsg("relation %s of setting \"%s\" is not a table or view",
+						NameListToString(name), setting)));
+
+	for (int i = 0; i < 2; i++)
+	{
+		AttrNumber	attnum = get_attnum(relid, columns[i]);
+		Oid			type = attnum > 0 ? getBaseType(get_atttype(relid, attnum)) : InvalidOid;
+
+		if (attnum <= 0)
+			ereport(ERROR,
+					(errcode(CTC_SETTING_ERRCODE(at_set, ERRCODE_UNDEFINED_COLUMN)),
+					 errmsg("relation %s of setting \"%s\" has no column \"%s\"",
+							NameListToString(name), setting, columns[i]),
+					 errdetail("It must have the columns id uuid and name text.")));
+		if (i == 0 ? type != UUIDOID : (type != TEXTOID && type != VARCHAROID))
+			ereport(ERROR,
+					(errcode(CTC_SETTING_ERRCODE(at_set, ERRCODE_DATATYPE_MISMATCH)),
+					 errmsg("column \"%s\" of relation %s of setting \"%s\" is of type %s",
+							columns[i], NameListToString(name), setting,
+							format_type_be(get_atttype(relid, attnum))),
+					 errdetail("It must have the columns id uuid and name text.")));
+	}
+
+	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	if (!HeapTupleIsValid(tup))
+		elog(ERROR, "cache lookup failed for relation %u", relid);
+	*owner = ((Form_pg_class) GETSTRUCT(tup))->relowner;
+	ReleaseSysCache(tup);
+	return relid;
+}
+
+/*
+ * ctc_call_function
+ *		Call a function of no arguments as the current user; *isnull tells
+ *		whether it returned NULL.
+ */
+Datum
+ctc_call_function(Oid fnoid, bool *isnull)
+{
+	FmgrInfo	flinfo;
+	LOCAL_FCINFO(fcinfo, 0);
+	Datum		result;
+
+	fmgr_info(fnoid, &flinfo);
+	InitFunctionCallInfoData(*fcinfo, &flinfo, 0, InvalidOid, NULL, NULL);
+	result = FunctionCallInvoke(fcinfo);
+	*isnull = fcinfo->isnull;
+	return result;
+}
+
+/*
+ * ctc_admin_check
+ *		The result of the admin_check function for the caller: false when it
+ *		is not set, returns NULL, or the caller may not execute it.  Must be
+ *		called as the caller (not inside ctc_become).
+ */
+bool
+ctc_admin_check(CtcCaller *c)
+{
+	const char *value = ctc_settings(c)->admin_check;
+	Oid			fnoid;
+	bool		isnull;
+	Datum		result;
+
+	if (value == NULL)
+		return false;
+	/* resolved as the owner: name lookup must not need USAGE on its schema */
+	ctc_become(c, c->ext_owner, 0);
+	fnoid = ctc_resolve_function("admin_check", value, BOOLOID, false);
+	ctc_restore(c);
+	if (ctc_proc_aclcheck(fnoid, c->caller, ACL_EXECUTE) != ACLCHECK_OK)
+		return false;
+	result = ctc_call_function(fnoid, &isnull);
+	return !isnull && DatumGetBool(result);
+}
+
+/*
+ * ctc_actor_id
+ *		The acting application user, from the actor_id function called as
+ *		the caller, as text; NULL when not set or when it returns NULL.
+ */
+char *
+ctc_actor_id(CtcCaller *c)
+{
+	const char *value = ctc_settings(c)->actor_id;
+	Oid			fnoid;
+	bool		isnull;
+	Datum		result;
+	Oid			outfunc;
+	bool		isvarlena;
+
+	if (value == NULL)
+		return NULL;
+	/* resolved as the owner: name lookup must not need USAGE on its schema */
+	ctc_become(c, c->ext_owner, 0);
+	fnoid = ctc_resolve_function("actor_id", value, InvalidOid, false);
+	ctc_restore(c);
+	if (ctc_proc_aclcheck(fnoid, c->caller, ACL_EXECUTE) != ACLCHECK_OK)
+		aclcheck_error(ACLCHECK_NO_PRIV, OBJECT_FUNCTION, get_func_name(fnoid));
+	result = ctc_call_function(fnoid, &isnull);
+	if (isnull)
+		return NULL;
+	getTypeOutputInfo(get_func_rettype(fnoid), &outfunc, &isvarlena);
+	return OidOutputFunctionCall(outfunc, result);
+}
+
+/*
+ * ctc_canonical_value
+ *		Validate a new value of a setting and return the form to store: for
+ *		functions and relations the schema-qualified, quoted name.
+ */
+static char *
+ctc_canonical_value(const CtcSettingDef *def, const char *value)
+{
+	Oid			oid;
+	Oid			owner;
+
+	switch (def->kind)
+	{
+		case CTC_SETTING_ROLE:
+			if (value[0] == '\0' || strlen(value) >= NAMEDATALEN)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("invalid value for setting \"%s\": \"%s\"", def->name, value),
+						 errdetail("A role name has 1 to %d bytes.", NAMEDATALEN - 1)));
+			return pstrdup(value);
+		case CTC_SETTING_FUNCTION:
+			oid = ctc_resolve_function(def->name, value, def->rettype, true);
+			return format_procedure_qualified(oid);
+		case CTC_SETTING_RELATION:
+			oid = ctc_resolve_relation(def->name, value, true, &owner);
+			return quote_qualified_identifier(get_namespace_name(get_rel_namespace(oid)),
+											  get_rel_name(oid));
+	}
+	return NULL;				/* keep compiler quiet */
+}
+
+/*
+ * ct_cleanup_set(setting text, value text) RETURNS void
+ *
+ * Change one setting; a NULL value resets it to its default.  Unknown
+ * settings and invalid values are refused (22023) naming them; functions
+ * and relations are stored schema-qualified.  Extension owner or superuser
+ * only.
+ */
+Datum
+ct_cleanup_set(PG_FUNCTION_ARGS)
+{
+	CtcCaller	c;
+	char	   *setting;
+	const CtcSettingDef *def;
+	Oid			argtypes[2] = {TEXTOID, TEXTOID};
+	Datum		values[2];
+
+	ctc_registry_begin(fcinfo, &c, 1);
+	setting = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	def = ctc_setting_def(setting);
+	if (def == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("unrecognized setting \"%s\"", setting),
+				 errhint("The settings are listed in view ct_cleanup_settings.")));
+
+	values[0] = PG_GETARG_DATUM(0);
+	if (PG_ARGISNULL(1))
+		ctc_registry_exec(&c, CTC_SQL_RESET, 1, argtypes, values, NULL);
+	else
+	{
+		values[1] = CStringGetTextDatum(ctc_canonical_value(def,
+															text_to_cstring(PG_GETARG_TEXT_PP(1))));
+		ctc_registry_exec(&c, CTC_SQL_SET, 2, argtypes, values, NULL);
+	}
+	ctc_registry_end(&c);
+	PG_RETURN_VOID();
+}
