@@ -52,3 +52,44 @@ SELECT count(*) AS audit_rows_bob_sees FROM ct_cleanup_audit;
 RESET ROLE;
 SELECT total AS pair_2_rows_still_there
 FROM ct_cleanup_preview(md5('client-2')::uuid, md5('trainer-2')::uuid);
+
+\echo
+\echo '== Part 2: a web dashboard through PostgREST (examples/postgrest/setup.sql)'
+\echo '   Every web user reaches the database as role authenticated; admins are the'
+\echo '   users app.is_admin() approves, and the audit names the application user.'
+\o /dev/null
+\i examples/postgrest/setup.sql
+\o
+SELECT setting, value FROM ct_cleanup_settings ORDER BY setting;
+
+SELECT md5('client-3')::uuid AS client3, md5('trainer-3')::uuid AS trainer3,
+       md5('admin-1')::uuid AS app_admin \gset
+SET ROLE authenticator;
+
+\echo '== A request with the app admin''s JWT: pick people, review, confirm'
+BEGIN;
+SELECT set_config('role', 'authenticated', true) AS role,
+       set_config('request.jwt.claims',
+                  json_build_object('sub', :'app_admin', 'role', 'authenticated')::text,
+                  true) AS jwt_claims;
+SELECT * FROM ct_cleanup_people('client', 'client 000003', 5);
+SELECT * FROM ct_cleanup_people('trainer', '000003', 5);
+SELECT total AS rows_to_delete FROM ct_cleanup_preview(:'client3', :'trainer3');
+\x on
+SELECT * FROM ct_cleanup(:'client3', :'trainer3', 'dashboard: data cleanup page');
+SELECT id, admin_role, actor_id, total, reason
+FROM ct_cleanup_audit ORDER BY id DESC LIMIT 1;
+\x off
+COMMIT;
+
+\echo '== A request with an ordinary user''s JWT: refused'
+BEGIN;
+SELECT set_config('role', 'authenticated', true) AS role,
+       set_config('request.jwt.claims',
+                  json_build_object('sub', md5('client-4')::uuid, 'role', 'authenticated')::text,
+                  true) AS jwt_claims;
+\set ON_ERROR_STOP off
+SELECT * FROM ct_cleanup(md5('client-4')::uuid, md5('trainer-4')::uuid);
+\set ON_ERROR_STOP on
+ROLLBACK;
+RESET ROLE;
