@@ -43,6 +43,11 @@
  *	  SERIALIZABLE only the whole transaction can retry: such a race is
  *	  raised as a serialization failure (40001), with the foreign-key error
  *	  as detail.  Query cancel and timeouts are never retried.
+ *	- Guard rails: while it locks tables and deletes, a cleanup runs with
+ *	  lock_timeout = ct_cleanup.lock_timeout (unless the caller's is
+ *	  shorter), so it never queues behind an application lock indefinitely;
+ *	  a cleanup that deleted more than ct_cleanup.max_rows rows fails after
+ *	  its statement, which rolls the deletes back.
  *	- Audit: one row per cleanup, inserted in the cleanup's transaction, so it
  *	  exists exactly when the deletes committed.
  *
@@ -59,12 +64,16 @@
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
+#include "storage/proc.h"
 #include "utils/elog.h"
 #include "utils/fmgrprotos.h"
+#include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/resowner.h"
 
 PG_MODULE_MAGIC;
+
+void		_PG_init(void);
 
 PG_FUNCTION_INFO_V1(ct_cleanup);
 PG_FUNCTION_INFO_V1(ct_cleanup_preview);
@@ -76,7 +85,15 @@ PG_FUNCTION_INFO_V1(ct_cleanup_is_admin);
 /* Columns of ct_cleanup_result. */
 #define CTC_RESULT_NATTS	(2 + CTC_NUM_CATEGORIES + 3)
 
+/* GUC ct_cleanup.max_rows: most rows one cleanup may delete (0: no limit). */
+static int	ctc_max_rows = 1000000;
+
+/* GUC ct_cleanup.lock_timeout: longest lock wait of a cleanup, in ms. */
+static int	ctc_lock_timeout = 5000;
+
 static Datum ctc_run(FunctionCallInfo fcinfo, bool preview);
+static int	ctc_apply_lock_timeout(void);
+static void ctc_check_max_rows(CtcCaller *c, Datum *pair, int64 total);
 static void ctc_check_pair(FunctionCallInfo fcinfo);
 static void ctc_execute(CtcCaller *c, CtcRule *rules, int nrules, Oid owner,
 						bool preview, Datum *pair, int64 *counts);
@@ -86,11 +103,33 @@ static void ctc_execute_with_retry(SPIPlanPtr plan, Datum *pair,
 								   CtcRule *rules, int nrules, int64 *counts);
 static bool ctc_should_retry(ErrorData *edata, CtcRule *rules, int nrules,
 							 int attempt);
-static bool ctc_is_registered_name(CtcRule *rules, int nrules,
-								   const char *schema, const char *table);
+static CtcRule *ctc_rule_by_name(CtcRule *rules, int nrules,
+								 const char *schema, const char *table);
 static Datum ctc_result(FunctionCallInfo fcinfo, const CtcOutcome *outcome,
 						int64 audit_id, bool audit_null);
 
+
+/*
+ * _PG_init
+ *		Define the guard rails.  Both are ordinary user-settable GUCs, so
+ *		that a DBA sets defaults with ALTER DATABASE/ROLE ... SET and an
+ *		admin overrides them for one transaction with SET LOCAL.
+ */
+void
+_PG_init(void)
+{
+	DefineCustomIntVariable("ct_cleanup.max_rows",
+							"Most rows one cleanup may delete (0: no limit).",
+							"A cleanup that would delete more fails with SQLSTATE 54000 and deletes nothing.",
+							&ctc_max_rows, 1000000, 0, INT_MAX,
+							PGC_USERSET, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("ct_cleanup.lock_timeout",
+							"Longest wait of a cleanup for a lock on application tables or rows (0: no limit of its own).",
+							"Applied as lock_timeout while the cleanup locks and deletes, unless the caller's lock_timeout is shorter.",
+							&ctc_lock_timeout, 5000, 0, INT_MAX,
+							PGC_USERSET, GUC_UNIT_MS, NULL, NULL, NULL);
+	MarkGUCPrefixReserved("ct_cleanup");
+}
 
 /*
  * ct_cleanup(client uuid, trainer uuid, reason text DEFAULT NULL)
@@ -151,6 +190,7 @@ ctc_run(FunctionCallInfo fcinfo, bool preview)
 	Datum		pair[2];
 	CtcOutcome	outcome;
 	int64		audit_id = 0;
+	int			guc_level;
 
 	ctc_enter(fcinfo, &c);
 	ctc_require_admin(&c, psprintf("client %s, trainer %s",
@@ -165,18 +205,72 @@ ctc_run(FunctionCallInfo fcinfo, bool preview)
 	if (!preview)
 		ctc_lock_pair(PG_GETARG_UUID_P(0), PG_GETARG_UUID_P(1));
 
+	guc_level = preview ? -1 : ctc_apply_lock_timeout();
 	rules = ctc_load_rules(&c, &nrules);
 	ctc_resolve_rules(rules, nrules, preview ? AccessShareLock : RowExclusiveLock,
 					  &owner);
 	counts = palloc0(sizeof(int64) * Max(nrules, 1));
 	if (nrules > 0)
 		ctc_execute(&c, rules, nrules, owner, preview, pair, counts);
+	if (guc_level >= 0)
+		AtEOXact_GUC(true, guc_level);
 
 	ctc_summarize(rules, nrules, counts, &outcome);
+	if (!preview)
+		ctc_check_max_rows(&c, pair, outcome.total);
 	if (!preview)
 		audit_id = ctc_write_audit(&c, pair[0], pair[1], PG_GETARG_DATUM(2),
 								   PG_ARGISNULL(2), ctc_actor_id(&c), &outcome);
 	return ctc_result(fcinfo, &outcome, audit_id, preview);
+}
+
+/*
+ * ctc_apply_lock_timeout
+ *		Make ct_cleanup.lock_timeout the lock_timeout of what follows, unless
+ *		the caller's own is shorter; return the GUC nest level to pop with
+ *		AtEOXact_GUC(), or -1 when nothing was set.  An error pops it too.
+ */
+static int
+ctc_apply_lock_timeout(void)
+{
+	int			level;
+
+	if (ctc_lock_timeout <= 0 || (LockTimeout > 0 && LockTimeout <= ctc_lock_timeout))
+		return -1;
+	level = NewGUCNestLevel();
+	(void) set_config_option("lock_timeout", psprintf("%d", ctc_lock_timeout),
+							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
+							 true, 0, false);
+	return level;
+}
+
+/*
+ * ctc_check_max_rows
+ *		Refuse (54000) a cleanup that deleted more rows than
+ *		ct_cleanup.max_rows allows.  Raised after the statement, it rolls the
+ *		deletes back with the transaction: nothing is deleted.
+ */
+static void
+ctc_check_max_rows(CtcCaller *c, Datum *pair, int64 total)
+{
+	char	   *client;
+	char	   *trainer;
+
+	if (ctc_max_rows <= 0 || total <= ctc_max_rows)
+		return;
+	client = ctc_uuid_text(pair[0], false);
+	trainer = ctc_uuid_text(pair[1], false);
+	ereport(LOG,
+			(errmsg("ct_cleanup refused for role \"%s\": client %s, trainer %s would lose " INT64_FORMAT " rows, more than ct_cleanup.max_rows (%d)",
+					GetUserNameFromId(c->caller, false), client, trainer, total,
+					ctc_max_rows)));
+	ereport(ERROR,
+			(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+			 errmsg("cleanup of client %s and trainer %s would delete " INT64_FORMAT " rows, more than ct_cleanup.max_rows (%d)",
+					client, trainer, total, ctc_max_rows),
+			 errdetail("Nothing was deleted."),
+			 errhint("To allow it for one transaction: BEGIN; SET LOCAL ct_cleanup.max_rows = " INT64_FORMAT "; SELECT * FROM ct_cleanup(...); COMMIT;",
+					 total)));
 }
 
 /*
@@ -306,22 +400,38 @@ ctc_execute_with_retry(SPIPlanPtr plan, Datum *pair, CtcRule *rules,
 static bool
 ctc_should_retry(ErrorData *edata, CtcRule *rules, int nrules, int attempt)
 {
+	CtcRule    *rule;
+
 	switch (edata->sqlerrcode)
 	{
 		case ERRCODE_FOREIGN_KEY_VIOLATION:
-			if (edata->table_name != NULL &&
-				!ctc_is_registered_name(rules, nrules, edata->schema_name,
-										edata->table_name))
+			if (edata->table_name == NULL)
+				break;
+			rule = ctc_rule_by_name(rules, nrules, edata->schema_name, edata->table_name);
+			if (rule == NULL)
 			{
 				edata->hint = psprintf("Table %s references rows that the cleanup deletes but is not registered: register it with ct_cleanup_register_child(), or change its foreign key to ON DELETE CASCADE.",
 									   quote_qualified_identifier(edata->schema_name,
 																  edata->table_name));
 				return false;
 			}
+			if (rule->kind == CTC_RULE_CHILD && edata->constraint_name != NULL &&
+				strcmp(edata->constraint_name, rule->fk_name) != 0)
+			{
+				/* not a race: the rule follows another foreign key */
+				edata->hint = psprintf("Rows of %s reference rows the cleanup deletes through foreign key \"%s\", but its rule follows \"%s\": make that key ON DELETE CASCADE, or change the registration.",
+									   rule->qualname, edata->constraint_name, rule->fk_name);
+				return false;
+			}
 			break;
 		case ERRCODE_T_R_SERIALIZATION_FAILURE:
 		case ERRCODE_T_R_DEADLOCK_DETECTED:
 			break;
+		case ERRCODE_LOCK_NOT_AVAILABLE:
+			if (edata->hint == NULL)
+				edata->hint = psprintf("The application held a lock the cleanup needed for longer than lock_timeout (%d ms; ct_cleanup.lock_timeout is %d ms). Retry later, or raise ct_cleanup.lock_timeout with SET LOCAL.",
+									   LockTimeout, ctc_lock_timeout);
+			return false;
 		default:
 			return false;
 	}
@@ -350,12 +460,11 @@ ctc_should_retry(ErrorData *edata, CtcRule *rules, int nrules, int attempt)
 }
 
 /*
- * ctc_is_registered_name
- *		Is schema.table one of the registered tables?
+ * ctc_rule_by_name
+ *		The rule of table schema.table, or NULL when it is not registered.
  */
-static bool
-ctc_is_registered_name(CtcRule *rules, int nrules, const char *schema,
-					   const char *table)
+static CtcRule *
+ctc_rule_by_name(CtcRule *rules, int nrules, const char *schema, const char *table)
 {
 	for (int i = 0; i < nrules; i++)
 	{
@@ -364,9 +473,9 @@ ctc_is_registered_name(CtcRule *rules, int nrules, const char *schema,
 
 		if (relname && nspname && strcmp(relname, table) == 0 &&
 			(schema == NULL || strcmp(nspname, schema) == 0))
-			return true;
+			return &rules[i];
 	}
-	return false;
+	return NULL;
 }
 
 /*

@@ -44,6 +44,14 @@
 #endif
 
 /*
+ * PostgreSQL 15 renamed EmitWarningsOnPlaceholders() to
+ * MarkGUCPrefixReserved().
+ */
+#if PG_VERSION_NUM < 150000
+#define MarkGUCPrefixReserved(prefix) EmitWarningsOnPlaceholders(prefix)
+#endif
+
+/*
  * PostgreSQL 15 added InitMaterializedSRF(); before, each set-returning
  * function set up its tuplestore itself, as below.
  */

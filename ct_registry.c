@@ -27,6 +27,7 @@
 #include "access/genam.h"
 #include "access/htup_details.h"
 #include "access/table.h"
+#include "catalog/catalog.h"
 #include "catalog/indexing.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_constraint.h"
@@ -278,6 +279,11 @@ ctc_check_table(Oid relid, LOCKMODE lockmode, bool registered,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("%s is not a table", *qualname),
 				 errdetail("Only plain and partitioned tables can be registered.")));
+	if (IsSystemClass(relid, form))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s is a system catalog", *qualname),
+				 errdetail("Only application tables can be registered.")));
 	ReleaseSysCache(tup);
 }
 

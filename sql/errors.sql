@@ -78,3 +78,22 @@ ROLLBACK;
 SELECT total FROM ct_cleanup_preview(regress_client(6), regress_trainer(3));
 SELECT count(*) AS audit_rows_for_pair_6 FROM ct_cleanup_audit
 WHERE client_id = regress_client(6);
+
+-- A registered child that also references a deleted row through another
+-- NO ACTION foreign key, one its rule does not follow: not a race, so not
+-- retried; the hint names both keys.
+SET ROLE coach_app;
+CREATE TABLE app.call_ratings (
+    id uuid PRIMARY KEY,
+    call_id uuid REFERENCES app.discovery_calls,
+    previous_call_id uuid REFERENCES app.discovery_calls
+);
+INSERT INTO app.call_ratings
+SELECT md5('rating-' || id)::uuid, NULL, id FROM app.discovery_calls
+WHERE client_id = regress_client(6) ORDER BY id LIMIT 1;
+RESET ROLE;
+SELECT ct_cleanup_register_child('other', 'app.call_ratings', 'app.discovery_calls', 'call_ratings_call_id_fkey');
+SELECT * FROM regress_error($$SELECT ct_cleanup(regress_client(6), regress_trainer(3))$$);
+SELECT ct_cleanup_unregister('app.call_ratings');
+DROP TABLE app.call_ratings;
+SELECT total FROM ct_cleanup_preview(regress_client(6), regress_trainer(3));
