@@ -160,7 +160,7 @@ SELECT count(*) AS cases, count(*) FILTER (WHERE r.got = c.expected AND r.unchan
 FROM cases c, LATERAL regress_run_case(c) r;
 
 -- Clean up.
-SELECT ct_cleanup_set('clients', NULL), ct_cleanup_set('trainers');
+SELECT ct_cleanup_set('clients', NULL), ct_cleanup_set('trainers', NULL);
 SELECT ct_cleanup_unregister('app.h_child'), ct_cleanup_unregister('app.h_parent');
 SELECT count(ct_cleanup_unregister(format('app.%I', n)::regclass)) FROM hostile_names;
 DROP VIEW app.h_clients, app.h_trainers;
@@ -175,3 +175,5 @@ END $$;
 DROP FUNCTION regress_run_case(cases), regress_state();
 DROP TABLE cases, hostile_names;
 SELECT count(*) AS rules FROM ct_cleanup_rules;
+-- Everything this file changed is back: only admin_role differs from its default.
+SELECT setting, value FROM ct_cleanup_settings WHERE value IS DISTINCT FROM default_value;
