@@ -429,7 +429,7 @@ ctc_should_retry(ErrorData *edata, CtcRule *rules, int nrules, int attempt)
 			break;
 		case ERRCODE_LOCK_NOT_AVAILABLE:
 			if (edata->hint == NULL)
-				edata->hint = psprintf("The application held a lock the cleanup needed for longer than lock_timeout (%d ms; ct_cleanup.lock_timeout is %d ms). Retry later, or raise ct_cleanup.lock_timeout with SET LOCAL.",
+				edata->hint = psprintf("The application held a lock the cleanup needed for longer than lock_timeout (%d ms; ct_cleanup.lock_timeout is %d ms). Retry later, or allow a longer wait for one transaction with SET LOCAL.",
 									   LockTimeout, ctc_lock_timeout);
 			return false;
 		default:
