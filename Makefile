@@ -5,7 +5,9 @@ OBJS = \
 	$(WIN32RES) \
 	ct_access.o \
 	ct_audit.o \
+	ct_cache.o \
 	ct_cleanup.o \
+	ct_many.o \
 	ct_people.o \
 	ct_registry.o \
 	ct_settings.o \
@@ -18,7 +20,7 @@ DATA = ct_cleanup--1.0.sql
 PGFILEDESC = "ct_cleanup - audited removal of one client/trainer pair's interactions"
 
 # install creates the extension and the shared fixture; the others use it
-REGRESS = install register preview cleanup audit errors privileges settings postgrest security hostile guards dump teardown
+REGRESS = install register preview cleanup audit errors privileges settings postgrest security hostile guards many dump teardown
 # the tests create roles and need a fresh database of their own
 REGRESS_OPTS = --dbname=ct_cleanup_regress
 

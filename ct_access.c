@@ -173,7 +173,7 @@ ctc_caller_is_admin(CtcCaller *c)
 	if (superuser_arg(c->caller))
 		return true;
 
-	role = get_role_oid(ctc_settings(c)->admin_role, true);
+	role = get_role_oid(ctc_get_settings(c)->admin_role, true);
 	if (OidIsValid(role) && has_privs_of_role(c->caller, role))
 		return true;
 
@@ -241,15 +241,14 @@ ctc_require_owner(CtcCaller *c)
 }
 
 /*
- * ctc_lock_pair
- *		Take the transaction-scoped advisory lock of the pair.
- *
- * The key lives in the two-int4 advisory key space, so it cannot collide with
- * an application's bigint advisory locks.  It is symmetric in the two ids,
- * because "either" rules make (a, b) and (b, a) delete the same rows.
+ * ctc_pair_lock_key
+ *		The advisory lock key of a pair: hashes of the two ids in sorted
+ *		order, in the two-int4 key space, so that it cannot collide with an
+ *		application's bigint advisory locks.  Symmetric in the two ids,
+ *		because "either" rules make (a, b) and (b, a) delete the same rows.
  */
 void
-ctc_lock_pair(pg_uuid_t *client, pg_uuid_t *trainer)
+ctc_pair_lock_key(pg_uuid_t *client, pg_uuid_t *trainer, int32 *key1, int32 *key2)
 {
 	pg_uuid_t  *lo = client;
 	pg_uuid_t  *hi = trainer;
@@ -259,9 +258,23 @@ ctc_lock_pair(pg_uuid_t *client, pg_uuid_t *trainer)
 		lo = trainer;
 		hi = client;
 	}
+	*key1 = (int32) hash_bytes(lo->data, UUID_LEN);
+	*key2 = (int32) hash_bytes(hi->data, UUID_LEN);
+}
+
+/*
+ * ctc_lock_pair
+ *		Take the transaction-scoped advisory lock of the pair.
+ */
+void
+ctc_lock_pair(pg_uuid_t *client, pg_uuid_t *trainer)
+{
+	int32		key1;
+	int32		key2;
+
+	ctc_pair_lock_key(client, trainer, &key1, &key2);
 	DirectFunctionCall2(pg_advisory_xact_lock_int4,
-						Int32GetDatum((int32) hash_bytes(lo->data, UUID_LEN)),
-						Int32GetDatum((int32) hash_bytes(hi->data, UUID_LEN)));
+						Int32GetDatum(key1), Int32GetDatum(key2));
 }
 
 /*

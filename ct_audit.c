@@ -1,7 +1,7 @@
 /*-------------------------------------------------------------------------
  *
  * ct_audit.c
- *		Summing a cleanup's counts and writing its audit row.
+ *		Summing a cleanup's counts and writing its audit rows.
  *
  * The audit log is append-only: a statement trigger (ENABLE ALWAYS) refuses
  * UPDATE, DELETE and TRUNCATE to every role but superusers, and only the
@@ -19,10 +19,19 @@
 #include "catalog/pg_type.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/fmgrprotos.h"
 #include "utils/json.h"
 
+#define CTC_SQL_AUDIT_MANY \
+	"INSERT INTO %s.ct_cleanup_audit (admin_role, actor_id, client_id," \
+	" trainer_id, counts, details, total, reason)" \
+	" SELECT $1, $2, u.c, u.t, u.counts, u.details, u.total, $8" \
+	" FROM ROWS FROM (pg_catalog.unnest($3), pg_catalog.unnest($4)," \
+	" pg_catalog.unnest($5), pg_catalog.unnest($6), pg_catalog.unnest($7))" \
+	" WITH ORDINALITY AS u(c, t, counts, details, total, i)" \
+	" ORDER BY u.i RETURNING id"
 #define CTC_SQL_AUDIT \
 	"INSERT INTO %s.ct_cleanup_audit (admin_role, actor_id, client_id," \
 	" trainer_id, counts, details, total, reason)" \
@@ -116,4 +125,65 @@ ctc_write_audit(CtcCaller *c, Datum client, Datum trainer, Datum reason,
 	SPI_finish();
 	ctc_restore(c);
 	return id;
+}
+
+/*
+ * ctc_write_audit_many
+ *		Insert the audit rows of a batch, one per pair, with one statement,
+ *		and return their ids in ids[] in the order of the pairs.
+ */
+void
+ctc_write_audit_many(CtcCaller *c, int npairs, Datum *clients, Datum *trainers,
+					 Datum reason, bool reason_null, const char *actor,
+					 const CtcOutcome *outcomes, int64 *ids)
+{
+	Oid			argtypes[8] = {NAMEOID, TEXTOID, UUIDARRAYOID, UUIDARRAYOID,
+							   JSONBARRAYOID, JSONBARRAYOID, INT8ARRAYOID, TEXTOID};
+	Datum		values[8];
+	char		nulls[8] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
+	Datum	   *counts = palloc(sizeof(Datum) * npairs);
+	Datum	   *details = palloc(sizeof(Datum) * npairs);
+	Datum	   *totals = palloc(sizeof(Datum) * npairs);
+	SPIPlanPtr	plan;
+	int			rc;
+
+	for (int i = 0; i < npairs; i++)
+	{
+		counts[i] = DirectFunctionCall1(jsonb_in, CStringGetDatum(outcomes[i].counts_json));
+		details[i] = DirectFunctionCall1(jsonb_in, CStringGetDatum(outcomes[i].details_json));
+		totals[i] = Int64GetDatum(outcomes[i].total);
+	}
+	values[0] = DirectFunctionCall1(namein,
+									CStringGetDatum(GetUserNameFromId(c->caller, false)));
+	values[1] = actor ? CStringGetTextDatum(actor) : (Datum) 0;
+	nulls[1] = actor ? ' ' : 'n';
+	values[2] = PointerGetDatum(construct_array(clients, npairs, UUIDOID, UUID_LEN,
+												false, TYPALIGN_CHAR));
+	values[3] = PointerGetDatum(construct_array(trainers, npairs, UUIDOID, UUID_LEN,
+												false, TYPALIGN_CHAR));
+	values[4] = PointerGetDatum(construct_array(counts, npairs, JSONBOID, -1,
+												false, TYPALIGN_INT));
+	values[5] = PointerGetDatum(construct_array(details, npairs, JSONBOID, -1,
+												false, TYPALIGN_INT));
+	values[6] = PointerGetDatum(construct_array(totals, npairs, INT8OID, 8,
+												FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	values[7] = reason;
+	nulls[7] = reason_null ? 'n' : ' ';
+
+	ctc_become(c, c->ext_owner, 0);
+	SPI_connect();
+	plan = ctc_cached_plan(psprintf(CTC_SQL_AUDIT_MANY, c->schema_quoted), 8, argtypes);
+	rc = SPI_execute_plan(plan, values, nulls, false, 0);
+	if (rc != SPI_OK_INSERT_RETURNING || SPI_processed != (uint64) npairs)
+		elog(ERROR, "writing the ct_cleanup audit rows failed: %s",
+			 SPI_result_code_string(rc));
+	for (int i = 0; i < npairs; i++)
+	{
+		bool		isnull;
+
+		ids[i] = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[i],
+											 SPI_tuptable->tupdesc, 1, &isnull));
+	}
+	SPI_finish();
+	ctc_restore(c);
 }

@@ -213,6 +213,25 @@ AS 'MODULE_PATHNAME', 'ct_cleanup';
 COMMENT ON FUNCTION @extschema@.ct_cleanup(uuid, uuid, text) IS
     'Deletes every registered interaction row of the pair in one statement, writes an audit row and returns the counts (admins only)';
 
+CREATE FUNCTION @extschema@.ct_cleanup_many(clients uuid[], trainers uuid[],
+                                            reason text DEFAULT NULL)
+RETURNS SETOF @extschema@.ct_cleanup_result
+LANGUAGE C VOLATILE CALLED ON NULL INPUT
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'ct_cleanup_many';
+
+COMMENT ON FUNCTION @extschema@.ct_cleanup_many(uuid[], uuid[], text) IS
+    'Deletes the interactions of every pair (clients[i], trainers[i]) in one statement, one audit row and one result row per pair (admins only)';
+
+CREATE FUNCTION @extschema@.ct_cleanup_preview_many(clients uuid[], trainers uuid[])
+RETURNS SETOF @extschema@.ct_cleanup_result
+LANGUAGE C VOLATILE CALLED ON NULL INPUT
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'ct_cleanup_preview_many';
+
+COMMENT ON FUNCTION @extschema@.ct_cleanup_preview_many(uuid[], uuid[]) IS
+    'Counts what ct_cleanup_many would delete for every pair now, deleting nothing (admins only)';
+
 CREATE FUNCTION @extschema@.ct_cleanup_people(kind text, search text DEFAULT NULL,
                                               max_rows integer DEFAULT 50)
 RETURNS TABLE (id uuid, name text)
@@ -277,6 +296,26 @@ COMMENT ON FUNCTION @extschema@.ct_cleanup_set(text, text) IS
 CREATE POLICY ct_cleanup_audit_admins ON @extschema@.ct_cleanup_audit
     FOR SELECT
     USING ((SELECT @extschema@.ct_cleanup_is_admin()));
+
+-- Every backend caches the registry and the settings; a change to either
+-- table broadcasts a relcache invalidation that drops those caches at commit.
+CREATE FUNCTION @extschema@.ct_cleanup_changed()
+RETURNS trigger
+LANGUAGE C
+AS 'MODULE_PATHNAME', 'ct_cleanup_changed';
+
+COMMENT ON FUNCTION @extschema@.ct_cleanup_changed() IS
+    'Trigger function telling every backend that the registry or the settings changed';
+
+CREATE TRIGGER ct_cleanup_rule_changed
+    AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON @extschema@.ct_cleanup_rule
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.ct_cleanup_changed();
+CREATE TRIGGER ct_cleanup_setting_changed
+    AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON @extschema@.ct_cleanup_setting
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.ct_cleanup_changed();
+-- ALWAYS: also during replication-mode restores.
+ALTER TABLE @extschema@.ct_cleanup_rule ENABLE ALWAYS TRIGGER ct_cleanup_rule_changed;
+ALTER TABLE @extschema@.ct_cleanup_setting ENABLE ALWAYS TRIGGER ct_cleanup_setting_changed;
 
 ------------------------------------------------------------------------------
 -- Views
@@ -355,6 +394,8 @@ REVOKE ALL ON TABLE @extschema@.ct_cleanup_settings FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.ct_cleanup(uuid, uuid, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.ct_cleanup_preview(uuid, uuid) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.ct_cleanup_people(text, text, integer) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.ct_cleanup_many(uuid[], uuid[], text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.ct_cleanup_preview_many(uuid[], uuid[]) FROM PUBLIC;
 
 -- Change the registry or settings: extension owner (or superuser) only.
 REVOKE ALL ON FUNCTION @extschema@.ct_cleanup_register(text, regclass, name, name) FROM PUBLIC;
@@ -363,8 +404,9 @@ REVOKE ALL ON FUNCTION @extschema@.ct_cleanup_register_child(text, regclass, reg
 REVOKE ALL ON FUNCTION @extschema@.ct_cleanup_unregister(regclass) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.ct_cleanup_set(text, text) FROM PUBLIC;
 
--- Only ever runs as a trigger.
+-- Only ever run as triggers.
 REVOKE ALL ON FUNCTION @extschema@.ct_cleanup_audit_guard() FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.ct_cleanup_changed() FROM PUBLIC;
 
 -- ct_cleanup_is_admin() stays executable by PUBLIC: row-level security
 -- policies of the application call it.

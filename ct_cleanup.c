@@ -82,8 +82,6 @@ PG_FUNCTION_INFO_V1(ct_cleanup_is_admin);
 /* How often a cleanup tries its statement in READ COMMITTED. */
 #define CTC_MAX_ATTEMPTS	3
 
-/* Columns of ct_cleanup_result. */
-#define CTC_RESULT_NATTS	(2 + CTC_NUM_CATEGORIES + 3)
 
 /* GUC ct_cleanup.max_rows: most rows one cleanup may delete (0: no limit). */
 static int	ctc_max_rows = 1000000;
@@ -92,15 +90,13 @@ static int	ctc_max_rows = 1000000;
 static int	ctc_lock_timeout = 5000;
 
 static Datum ctc_run(FunctionCallInfo fcinfo, bool preview);
-static int	ctc_apply_lock_timeout(void);
-static void ctc_check_max_rows(CtcCaller *c, Datum *pair, int64 total);
+
 static void ctc_check_pair(FunctionCallInfo fcinfo);
-static void ctc_execute(CtcCaller *c, CtcRule *rules, int nrules, Oid owner,
-						bool preview, Datum *pair, int64 *counts);
-static void ctc_execute_once(SPIPlanPtr plan, Datum *pair, bool read_only,
-							 int nrules, int64 *counts);
-static void ctc_execute_with_retry(SPIPlanPtr plan, Datum *pair,
-								   CtcRule *rules, int nrules, int64 *counts);
+static void ctc_execute_once(SPIPlanPtr plan, Datum *args, bool read_only,
+							 int nrules, int npairs, int64 *counts);
+static void ctc_execute_with_retry(SPIPlanPtr plan, Datum *args,
+								   const CtcRegistry *reg, int npairs,
+								   int64 *counts);
 static bool ctc_should_retry(ErrorData *edata, CtcRule *rules, int nrules,
 							 int attempt);
 static CtcRule *ctc_rule_by_name(CtcRule *rules, int nrules,
@@ -129,6 +125,7 @@ _PG_init(void)
 							&ctc_lock_timeout, 5000, 0, INT_MAX,
 							PGC_USERSET, GUC_UNIT_MS, NULL, NULL, NULL);
 	MarkGUCPrefixReserved("ct_cleanup");
+	ctc_cache_init();
 }
 
 /*
@@ -183,9 +180,7 @@ static Datum
 ctc_run(FunctionCallInfo fcinfo, bool preview)
 {
 	CtcCaller	c;
-	CtcRule    *rules;
-	int			nrules;
-	Oid			owner;
+	const CtcRegistry *reg;
 	int64	   *counts;
 	Datum		pair[2];
 	CtcOutcome	outcome;
@@ -199,25 +194,27 @@ ctc_run(FunctionCallInfo fcinfo, bool preview)
 	ctc_check_pair(fcinfo);
 	pair[0] = PG_GETARG_DATUM(0);
 	pair[1] = PG_GETARG_DATUM(1);
-	ctc_check_person(&c, "client", pair[0]);
-	ctc_check_person(&c, "trainer", pair[1]);
+	ctc_check_people(&c, "client", &pair[0], 1);
+	ctc_check_people(&c, "trainer", &pair[1], 1);
 
 	if (!preview)
 		ctc_lock_pair(PG_GETARG_UUID_P(0), PG_GETARG_UUID_P(1));
 
 	guc_level = preview ? -1 : ctc_apply_lock_timeout();
-	rules = ctc_load_rules(&c, &nrules);
-	ctc_resolve_rules(rules, nrules, preview ? AccessShareLock : RowExclusiveLock,
-					  &owner);
-	counts = palloc0(sizeof(int64) * Max(nrules, 1));
-	if (nrules > 0)
-		ctc_execute(&c, rules, nrules, owner, preview, pair, counts);
+	reg = ctc_get_registry(&c, preview ? AccessShareLock : RowExclusiveLock);
+	counts = palloc0(sizeof(int64) * Max(reg->nrules, 1));
+	if (reg->nrules > 0)
+		ctc_execute(&c, reg, preview ? reg->preview_sql : reg->cleanup_sql,
+					UUIDOID, pair, preview, 1, counts);
 	if (guc_level >= 0)
 		AtEOXact_GUC(true, guc_level);
 
-	ctc_summarize(rules, nrules, counts, &outcome);
+	ctc_summarize(reg->rules, reg->nrules, counts, &outcome);
 	if (!preview)
-		ctc_check_max_rows(&c, pair, outcome.total);
+		ctc_check_max_rows(&c, psprintf("client %s and trainer %s",
+										ctc_uuid_text(pair[0], false),
+										ctc_uuid_text(pair[1], false)),
+						   outcome.total);
 	if (!preview)
 		audit_id = ctc_write_audit(&c, pair[0], pair[1], PG_GETARG_DATUM(2),
 								   PG_ARGISNULL(2), ctc_actor_id(&c), &outcome);
@@ -230,7 +227,7 @@ ctc_run(FunctionCallInfo fcinfo, bool preview)
  *		the caller's own is shorter; return the GUC nest level to pop with
  *		AtEOXact_GUC(), or -1 when nothing was set.  An error pops it too.
  */
-static int
+int
 ctc_apply_lock_timeout(void)
 {
 	int			level;
@@ -248,29 +245,25 @@ ctc_apply_lock_timeout(void)
  * ctc_check_max_rows
  *		Refuse (54000) a cleanup that deleted more rows than
  *		ct_cleanup.max_rows allows.  Raised after the statement, it rolls the
- *		deletes back with the transaction: nothing is deleted.
+ *		deletes back with the transaction: nothing is deleted.  "what" names
+ *		the pair or pairs for the messages.
  */
-static void
-ctc_check_max_rows(CtcCaller *c, Datum *pair, int64 total)
+void
+ctc_check_max_rows(CtcCaller *c, const char *what, int64 total)
 {
-	char	   *client;
-	char	   *trainer;
-
 	if (ctc_max_rows <= 0 || total <= ctc_max_rows)
 		return;
-	client = ctc_uuid_text(pair[0], false);
-	trainer = ctc_uuid_text(pair[1], false);
 	ereport(LOG,
-			(errmsg("ct_cleanup refused for role \"%s\": client %s, trainer %s would lose " INT64_FORMAT " rows, more than ct_cleanup.max_rows (%d)",
-					GetUserNameFromId(c->caller, false), client, trainer, total,
+			(errmsg("%s refused for role \"%s\": %s would lose " INT64_FORMAT " rows, more than ct_cleanup.max_rows (%d)",
+					c->fn_name, GetUserNameFromId(c->caller, false), what, total,
 					ctc_max_rows)));
 	ereport(ERROR,
 			(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-			 errmsg("cleanup of client %s and trainer %s would delete " INT64_FORMAT " rows, more than ct_cleanup.max_rows (%d)",
-					client, trainer, total, ctc_max_rows),
+			 errmsg("cleanup of %s would delete " INT64_FORMAT " rows, more than ct_cleanup.max_rows (%d)",
+					what, total, ctc_max_rows),
 			 errdetail("Nothing was deleted."),
-			 errhint("To allow it for one transaction: BEGIN; SET LOCAL ct_cleanup.max_rows = " INT64_FORMAT "; SELECT * FROM ct_cleanup(...); COMMIT;",
-					 total)));
+			 errhint("To allow it for one transaction: BEGIN; SET LOCAL ct_cleanup.max_rows = " INT64_FORMAT "; SELECT * FROM %s(...); COMMIT;",
+					 total, c->fn_name)));
 }
 
 /*
@@ -285,62 +278,82 @@ ctc_check_pair(FunctionCallInfo fcinfo)
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("%s id must not be null", PG_ARGISNULL(0) ? "client" : "trainer"),
 				 errhint("Pass the ids of one client and one trainer.")));
+	ctc_check_distinct(PG_GETARG_DATUM(0), PG_GETARG_DATUM(1));
+}
 
-	if (memcmp(PG_GETARG_UUID_P(0)->data, PG_GETARG_UUID_P(1)->data, UUID_LEN) == 0)
+/*
+ * ctc_check_distinct
+ *		Refuse (22023) a client that is its own trainer.
+ */
+void
+ctc_check_distinct(Datum client, Datum trainer)
+{
+	if (memcmp(DatumGetUUIDP(client)->data, DatumGetUUIDP(trainer)->data, UUID_LEN) == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("client and trainer are the same id %s",
-						ctc_uuid_text(PG_GETARG_DATUM(0), false)),
+						ctc_uuid_text(client, false)),
 				 errhint("Pass the ids of two different people.")));
 }
 
 /*
  * ctc_execute
- *		Run the cleanup or preview statement for the resolved rules as the
- *		owner of the registered tables, filling counts[] in rule order.
+ *		Run a registry statement as the owner of the registered tables: the
+ *		single-pair form (argtype uuid, npairs 1) or the batch form (argtype
+ *		uuid[]), filling counts[pair * nrules + rule].  A cleanup retries
+ *		races in a subtransaction; a preview runs once, read-only.
  */
-static void
-ctc_execute(CtcCaller *c, CtcRule *rules, int nrules, Oid owner, bool preview,
-			Datum *pair, int64 *counts)
+void
+ctc_execute(CtcCaller *c, const CtcRegistry *reg, const char *sql, Oid argtype,
+			Datum *args, bool preview, int npairs, int64 *counts)
 {
-	Oid			argtypes[2] = {UUIDOID, UUIDOID};
-	char	   *sql = ctc_build_statement(rules, nrules, preview);
+	Oid			argtypes[2] = {argtype, argtype};
 	SPIPlanPtr	plan;
 
 	/* prepared as the owner too: parsing checks USAGE on the schemas */
-	ctc_become(c, owner, SECURITY_NOFORCE_RLS);
+	ctc_become(c, reg->owner, SECURITY_NOFORCE_RLS);
 	SPI_connect();
 	plan = ctc_cached_plan(sql, 2, argtypes);
 	if (preview)
-		ctc_execute_once(plan, pair, true, nrules, counts);
+		ctc_execute_once(plan, args, true, reg->nrules, npairs, counts);
 	else
-		ctc_execute_with_retry(plan, pair, rules, nrules, counts);
+		ctc_execute_with_retry(plan, args, reg, npairs, counts);
 	SPI_finish();
 	ctc_restore(c);
 }
 
 /*
  * ctc_execute_once
- *		Execute the statement and copy its one row of counts out.
+ *		Execute the statement and copy its counts out: one row of nrules
+ *		counts, or in the batch form (npairs > 1 or an array argument) one
+ *		row per pair led by the pair's position.
  */
 static void
-ctc_execute_once(SPIPlanPtr plan, Datum *pair, bool read_only, int nrules,
-				 int64 *counts)
+ctc_execute_once(SPIPlanPtr plan, Datum *args, bool read_only, int nrules,
+				 int npairs, int64 *counts)
 {
 	int			rc;
+	bool		batch = SPI_getargtypeid(plan, 0) != UUIDOID;
+	int			first = batch ? 2 : 1;
 
-	rc = SPI_execute_plan(plan, pair, NULL, read_only, 0);
-	if (rc != SPI_OK_SELECT || SPI_processed != 1 ||
-		SPI_tuptable->tupdesc->natts != nrules)
+	rc = SPI_execute_plan(plan, args, NULL, read_only, 0);
+	if (rc != SPI_OK_SELECT || SPI_processed != (uint64) npairs ||
+		SPI_tuptable->tupdesc->natts != nrules + first - 1)
 		elog(ERROR, "ct_cleanup statement returned an unexpected result: %s",
 			 SPI_result_code_string(rc));
-	for (int i = 0; i < nrules; i++)
+	for (int row = 0; row < npairs; row++)
 	{
+		HeapTuple	tup = SPI_tuptable->vals[row];
 		bool		isnull;
+		int64		pos = batch ?
+			DatumGetInt64(SPI_getbinval(tup, SPI_tuptable->tupdesc, 1, &isnull)) - 1 : 0;
 
-		counts[i] = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
-												SPI_tuptable->tupdesc,
-												i + 1, &isnull));
+		if (pos != row)
+			elog(ERROR, "ct_cleanup statement returned pairs out of order");
+		for (int i = 0; i < nrules; i++)
+			counts[row * nrules + i] =
+				DatumGetInt64(SPI_getbinval(tup, SPI_tuptable->tupdesc,
+											first + i, &isnull));
 	}
 }
 
@@ -350,8 +363,8 @@ ctc_execute_once(SPIPlanPtr plan, Datum *pair, bool read_only, int nrules,
  *		with the application in READ COMMITTED (see the file header).
  */
 static void
-ctc_execute_with_retry(SPIPlanPtr plan, Datum *pair, CtcRule *rules,
-					   int nrules, int64 *counts)
+ctc_execute_with_retry(SPIPlanPtr plan, Datum *args, const CtcRegistry *reg,
+					   int npairs, int64 *counts)
 {
 	MemoryContext cxt = CurrentMemoryContext;
 	ResourceOwner owner = CurrentResourceOwner;
@@ -364,7 +377,7 @@ ctc_execute_with_retry(SPIPlanPtr plan, Datum *pair, CtcRule *rules,
 		MemoryContextSwitchTo(cxt);
 		PG_TRY();
 		{
-			ctc_execute_once(plan, pair, false, nrules, counts);
+			ctc_execute_once(plan, args, false, reg->nrules, npairs, counts);
 			ReleaseCurrentSubTransaction();
 			MemoryContextSwitchTo(cxt);
 			CurrentResourceOwner = owner;
@@ -382,7 +395,7 @@ ctc_execute_with_retry(SPIPlanPtr plan, Datum *pair, CtcRule *rules,
 
 		if (edata == NULL)
 			return;
-		if (!ctc_should_retry(edata, rules, nrules, attempt))
+		if (!ctc_should_retry(edata, reg->rules, reg->nrules, attempt))
 			ReThrowError(edata);
 		ereport(DEBUG1,
 				(errmsg_internal("ct_cleanup retrying after attempt %d: %s",
@@ -479,8 +492,31 @@ ctc_rule_by_name(CtcRule *rules, int nrules, const char *schema, const char *tab
 }
 
 /*
+ * ctc_result_values
+ *		The columns of a ct_cleanup_result row: the pair, the counts, details
+ *		and audit id.
+ */
+void
+ctc_result_values(const CtcOutcome *outcome, Datum client, Datum trainer,
+				  int64 audit_id, bool audit_null, Datum *values, bool *nulls)
+{
+	int			col = 0;
+
+	memset(nulls, false, sizeof(bool) * CTC_RESULT_NATTS);
+	values[col++] = client;
+	values[col++] = trainer;
+	for (int i = 0; i < CTC_NUM_CATEGORIES; i++)
+		values[col++] = Int64GetDatum(outcome->category_counts[i]);
+	values[col++] = Int64GetDatum(outcome->total);
+	values[col++] = DirectFunctionCall1(jsonb_in,
+										CStringGetDatum(outcome->details_json));
+	nulls[col] = audit_null;
+	values[col++] = Int64GetDatum(audit_id);
+}
+
+/*
  * ctc_result
- *		The ct_cleanup_result row: the pair, the counts, details and audit id.
+ *		The ct_cleanup_result row of a single-pair call.
  */
 static Datum
 ctc_result(FunctionCallInfo fcinfo, const CtcOutcome *outcome, int64 audit_id,
@@ -489,7 +525,6 @@ ctc_result(FunctionCallInfo fcinfo, const CtcOutcome *outcome, int64 audit_id,
 	TupleDesc	tupdesc;
 	Datum		values[CTC_RESULT_NATTS];
 	bool		nulls[CTC_RESULT_NATTS];
-	int			col = 0;
 
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "return type must be a row type");
@@ -497,17 +532,7 @@ ctc_result(FunctionCallInfo fcinfo, const CtcOutcome *outcome, int64 audit_id,
 		elog(ERROR, "ct_cleanup_result has %d columns, expected %d",
 			 tupdesc->natts, CTC_RESULT_NATTS);
 	tupdesc = BlessTupleDesc(tupdesc);
-
-	memset(nulls, false, sizeof(nulls));
-	values[col++] = PG_GETARG_DATUM(0);
-	values[col++] = PG_GETARG_DATUM(1);
-	for (int i = 0; i < CTC_NUM_CATEGORIES; i++)
-		values[col++] = Int64GetDatum(outcome->category_counts[i]);
-	values[col++] = Int64GetDatum(outcome->total);
-	values[col++] = DirectFunctionCall1(jsonb_in,
-										CStringGetDatum(outcome->details_json));
-	nulls[col] = audit_null;
-	values[col++] = Int64GetDatum(audit_id);
-
+	ctc_result_values(outcome, PG_GETARG_DATUM(0), PG_GETARG_DATUM(1),
+					  audit_id, audit_null, values, nulls);
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
 }

@@ -13,6 +13,7 @@
  *                 name: resolving, checking and calling them
  * ct_people.c     ct_cleanup_people() and the existence checks of ids
  * ct_statement.c  the one SQL statement a cleanup or preview runs
+ * ct_cache.c      per-backend cache of the resolved registry and settings
  * ct_audit.c      the counts summary and the audit row
  *
  * IDENTIFICATION
@@ -32,6 +33,9 @@
 /* Result categories: the 13 named ones, then "other". */
 #define CTC_NUM_CATEGORIES	14
 #define CTC_CATEGORY_OTHER	(CTC_NUM_CATEGORIES - 1)
+
+/* Columns of ct_cleanup_result: the pair, the categories, total, details, audit_id. */
+#define CTC_RESULT_NATTS	(2 + CTC_NUM_CATEGORIES + 3)
 
 extern const char *const ctc_category_names[CTC_NUM_CATEGORIES];
 
@@ -89,9 +93,28 @@ typedef struct CtcCaller
 	const char *schema_quoted;	/* quote_identifier() of ext_schema */
 	Oid			save_userid;	/* state to restore after ctc_become() */
 	int			save_sec_context;
-	bool		settings_loaded;	/* settings read by ctc_settings() */
-	CtcSettings settings;
 } CtcCaller;
+
+/* The resolved registry and its statements (ct_cache.c). */
+typedef struct CtcRegistry
+{
+	int			nrules;
+	CtcRule    *rules;			/* in processing order */
+	Oid			owner;			/* of all registered tables */
+	char	   *cleanup_sql;	/* NULL when there are no rules */
+	char	   *preview_sql;
+	char	   *cleanup_many_sql;
+	char	   *preview_many_sql;
+} CtcRegistry;
+
+/* Counts of one cleanup or preview, summed and formatted for output. */
+typedef struct CtcOutcome
+{
+	int64		category_counts[CTC_NUM_CATEGORIES];
+	int64		total;
+	char	   *counts_json;	/* {"messages": n, ...}, all 14 categories */
+	char	   *details_json;	/* {"schema.table": n, ...}, every rule */
+} CtcOutcome;
 
 /* ct_access.c */
 extern void ctc_enter(FunctionCallInfo fcinfo, CtcCaller *c);
@@ -101,6 +124,8 @@ extern bool ctc_caller_is_admin(CtcCaller *c);
 extern void ctc_require_admin(CtcCaller *c, const char *what);
 extern void ctc_require_owner(CtcCaller *c);
 extern void ctc_lock_pair(pg_uuid_t *client, pg_uuid_t *trainer);
+extern void ctc_pair_lock_key(pg_uuid_t *client, pg_uuid_t *trainer,
+							  int32 *key1, int32 *key2);
 extern SPIPlanPtr ctc_cached_plan(const char *sql, int nargs, Oid *argtypes);
 extern char *ctc_spi_strdup(const char *value);
 extern char *ctc_uuid_text(Datum value, bool isnull);
@@ -115,8 +140,13 @@ extern void ctc_registry_end(CtcCaller *c);
 extern uint64 ctc_registry_exec(CtcCaller *c, const char *sql_format, int nargs,
 								Oid *argtypes, Datum *values, const char *nulls);
 
+/* ct_cache.c */
+extern void ctc_cache_init(void);
+extern const CtcRegistry *ctc_get_registry(CtcCaller *c, LOCKMODE lockmode);
+extern const CtcSettings *ctc_get_settings(CtcCaller *c);
+
 /* ct_settings.c */
-extern const CtcSettings *ctc_settings(CtcCaller *c);
+extern void ctc_read_settings(CtcCaller *c, CtcSettings *settings);
 extern Oid	ctc_resolve_function(const char *setting, const char *value,
 								 Oid rettype, bool at_set);
 extern Oid	ctc_resolve_relation(const char *setting, const char *value,
@@ -126,19 +156,23 @@ extern bool ctc_admin_check(CtcCaller *c);
 extern char *ctc_actor_id(CtcCaller *c);
 
 /* ct_people.c */
-extern void ctc_check_person(CtcCaller *c, const char *kind, Datum id);
+extern void ctc_check_people(CtcCaller *c, const char *kind, Datum *ids, int n);
+
+/* ct_cleanup.c */
+extern int	ctc_apply_lock_timeout(void);
+extern void ctc_check_distinct(Datum client, Datum trainer);
+extern void ctc_check_max_rows(CtcCaller *c, const char *what, int64 total);
+extern void ctc_result_values(const CtcOutcome *outcome, Datum client,
+							  Datum trainer, int64 audit_id, bool audit_null,
+							  Datum *values, bool *nulls);
+extern void ctc_execute(CtcCaller *c, const CtcRegistry *reg, const char *sql,
+						Oid argtype, Datum *args, bool preview, int npairs,
+						int64 *counts);
 
 /* ct_statement.c */
-extern char *ctc_build_statement(CtcRule *rules, int nrules, bool preview);
+extern char *ctc_build_statement(CtcRule *rules, int nrules, bool preview,
+								 bool batch);
 
-/* Counts of one cleanup or preview, summed and formatted for output. */
-typedef struct CtcOutcome
-{
-	int64		category_counts[CTC_NUM_CATEGORIES];
-	int64		total;
-	char	   *counts_json;	/* {"messages": n, ...}, all 14 categories */
-	char	   *details_json;	/* {"schema.table": n, ...}, every rule */
-} CtcOutcome;
 
 /* ct_audit.c */
 extern void ctc_summarize(const CtcRule *rules, int nrules, const int64 *counts,
@@ -146,5 +180,9 @@ extern void ctc_summarize(const CtcRule *rules, int nrules, const int64 *counts,
 extern int64 ctc_write_audit(CtcCaller *c, Datum client, Datum trainer,
 							 Datum reason, bool reason_null, const char *actor,
 							 const CtcOutcome *outcome);
+extern void ctc_write_audit_many(CtcCaller *c, int npairs, Datum *clients,
+								 Datum *trainers, Datum reason, bool reason_null,
+								 const char *actor, const CtcOutcome *outcomes,
+								 int64 *ids);
 
 #endif							/* CT_CLEANUP_H */

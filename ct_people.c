@@ -23,14 +23,17 @@
 #include "funcapi.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/tuplestore.h"
 
 PG_FUNCTION_INFO_V1(ct_cleanup_people);
 
-#define CTC_SQL_PERSON_EXISTS \
-	"SELECT 1 FROM %s AS p WHERE p.id OPERATOR(pg_catalog.=) $1 LIMIT 1"
+#define CTC_SQL_PEOPLE_MISSING \
+	"SELECT u.id FROM pg_catalog.unnest($1) WITH ORDINALITY AS u(id, i)" \
+	" WHERE NOT EXISTS (SELECT 1 FROM %s AS p WHERE p.id OPERATOR(pg_catalog.=) u.id)" \
+	" ORDER BY u.i LIMIT 1"
 #define CTC_SQL_PEOPLE_ALL \
 	"SELECT p.id, p.name::pg_catalog.text FROM %s AS p" \
 	" ORDER BY p.name, p.id LIMIT $1"
@@ -54,12 +57,12 @@ ctc_people_setting(CtcCaller *c, const char *kind, const char **value)
 {
 	if (strcmp(kind, "client") == 0)
 	{
-		*value = ctc_settings(c)->clients;
+		*value = ctc_get_settings(c)->clients;
 		return "clients";
 	}
 	if (strcmp(kind, "trainer") == 0)
 	{
-		*value = ctc_settings(c)->trainers;
+		*value = ctc_get_settings(c)->trainers;
 		return "trainers";
 	}
 	ereport(ERROR,
@@ -70,21 +73,23 @@ ctc_people_setting(CtcCaller *c, const char *kind, const char **value)
 }
 
 /*
- * ctc_check_person
- *		Refuse (P0002) an id that is not in the relation configured for its
- *		kind; do nothing when none is configured.
+ * ctc_check_people
+ *		Refuse (P0002) the first of ids[0..n-1] that is not in the relation
+ *		configured for its kind; do nothing when none is configured.  One
+ *		query for all of them.
  */
 void
-ctc_check_person(CtcCaller *c, const char *kind, Datum id)
+ctc_check_people(CtcCaller *c, const char *kind, Datum *ids, int n)
 {
 	const char *value;
 	const char *setting = ctc_people_setting(c, kind, &value);
-	Oid			argtypes[1] = {UUIDOID};
+	Oid			argtypes[1] = {UUIDARRAYOID};
+	Datum		args[1];
 	Oid			relid;
 	Oid			owner;
 	char	   *qualname;
 	SPIPlanPtr	plan;
-	bool		found;
+	char	   *missing = NULL;
 
 	if (value == NULL)
 		return;
@@ -95,19 +100,23 @@ ctc_check_person(CtcCaller *c, const char *kind, Datum id)
 										  get_rel_name(relid));
 	ctc_restore(c);
 
+	args[0] = PointerGetDatum(construct_array(ids, n, UUIDOID, UUID_LEN, false,
+											  TYPALIGN_CHAR));
 	ctc_become(c, owner, SECURITY_NOFORCE_RLS);
 	SPI_connect();
-	plan = ctc_cached_plan(psprintf(CTC_SQL_PERSON_EXISTS, qualname), 1, argtypes);
-	if (SPI_execute_plan(plan, &id, NULL, true, 1) != SPI_OK_SELECT)
-		elog(ERROR, "looking up %s %s failed", kind, ctc_uuid_text(id, false));
-	found = SPI_processed > 0;
+	plan = ctc_cached_plan(psprintf(CTC_SQL_PEOPLE_MISSING, qualname), 1, argtypes);
+	if (SPI_execute_plan(plan, args, NULL, true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "looking up %ss in %s failed", kind, qualname);
+	if (SPI_processed > 0)
+		missing = ctc_spi_strdup(SPI_getvalue(SPI_tuptable->vals[0],
+											  SPI_tuptable->tupdesc, 1));
 	SPI_finish();
 	ctc_restore(c);
 
-	if (!found)
+	if (missing != NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_NO_DATA_FOUND),
-				 errmsg("%s %s not found in %s", kind, ctc_uuid_text(id, false), qualname),
+				 errmsg("%s %s not found in %s", kind, missing, qualname),
 				 errhint("The setting \"%s\" names the %ss; check the id and the order of the arguments (client, then trainer).",
 						 setting, kind)));
 }

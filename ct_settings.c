@@ -86,20 +86,18 @@ static char *ctc_canonical_value(const CtcSettingDef *def, const char *value);
 
 
 /*
- * ctc_settings
- *		All settings of the extension, read once per call as the extension
- *		owner; an unset setting is NULL (admin_role: its default).
+ * ctc_read_settings
+ *		Read all settings as the extension owner into *settings (allocated
+ *		in the current context); unset ones are NULL, admin_role its default.
+ *		ctc_get_settings() caches the result.
  */
-const CtcSettings *
-ctc_settings(CtcCaller *c)
+void
+ctc_read_settings(CtcCaller *c, CtcSettings *settings)
 {
 	SPIPlanPtr	plan;
 	int			rc;
 
-	if (c->settings_loaded)
-		return &c->settings;
-
-	memset(&c->settings, 0, sizeof(CtcSettings));
+	memset(settings, 0, sizeof(CtcSettings));
 	ctc_become(c, c->ext_owner, 0);
 	SPI_connect();
 	plan = ctc_cached_plan(psprintf(CTC_SQL_SETTINGS, c->schema_quoted), 0, NULL);
@@ -114,17 +112,15 @@ ctc_settings(CtcCaller *c)
 
 		def = ctc_setting_def(name);
 		if (def != NULL)
-			*(char **) ((char *) &c->settings + def->offset) =
+			*(char **) ((char *) settings + def->offset) =
 				ctc_spi_strdup(SPI_getvalue(SPI_tuptable->vals[i],
 											SPI_tuptable->tupdesc, 2));
 	}
 	SPI_finish();
 	ctc_restore(c);
 
-	if (c->settings.admin_role == NULL)
-		c->settings.admin_role = pstrdup(CTC_DEFAULT_ADMIN_ROLE);
-	c->settings_loaded = true;
-	return &c->settings;
+	if (settings->admin_role == NULL)
+		settings->admin_role = pstrdup(CTC_DEFAULT_ADMIN_ROLE);
 }
 
 /*
@@ -339,7 +335,7 @@ ctc_call_function(Oid fnoid, bool *isnull)
 bool
 ctc_admin_check(CtcCaller *c)
 {
-	const char *value = ctc_settings(c)->admin_check;
+	const char *value = ctc_get_settings(c)->admin_check;
 	Oid			fnoid;
 	bool		isnull;
 	Datum		result;
@@ -364,7 +360,7 @@ ctc_admin_check(CtcCaller *c)
 char *
 ctc_actor_id(CtcCaller *c)
 {
-	const char *value = ctc_settings(c)->actor_id;
+	const char *value = ctc_get_settings(c)->actor_id;
 	Oid			fnoid;
 	bool		isnull;
 	Datum		result;

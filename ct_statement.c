@@ -23,6 +23,11 @@
  * depth is one statement.  The preview is the same statement with SELECT in
  * place of DELETE ... RETURNING.
  *
+ * ct_cleanup_many runs the batch form: the pairs come in as two arrays,
+ * unnested into a CTE p, each table is joined with p (or a child with its
+ * parent's CTE), and every CTE carries the position of its pair, so that all
+ * pairs are removed by one statement and counted per pair.
+ *
  * Every name is quoted (quote_identifier / quote_qualified_identifier), every
  * operator and function schema-qualified, and the pair is passed only as the
  * parameters $1 (client) and $2 (trainer): no caller-supplied text reaches
@@ -40,26 +45,39 @@
 
 #define CTC_UUID_EQ		"OPERATOR(pg_catalog.=)"
 
-static void ctc_append_condition(StringInfo buf, const CtcRule *rule,
-								 const CtcRule *rules);
+static void ctc_append_source(StringInfo buf, const CtcRule *rule, bool batch,
+							  const char *using, const char *where);
+static void ctc_append_condition(StringInfo buf, const CtcRule *rule, bool batch);
 static void ctc_append_keys(StringInfo buf, const CtcRule *rules, int nrules,
-							int self);
+							int self, bool batch);
 
 
 /*
  * ctc_build_statement
  *		The cleanup statement for the resolved rules, or with preview the
- *		statement that only counts.  Its result is one row of nrules bigint
- *		columns, in rule order.  nrules must be at least 1.
+ *		statement that only counts.  nrules must be at least 1.
+ *
+ * Single pair ($1 client, $2 trainer): one row of nrules bigint counts, in
+ * rule order.  With batch ($1 clients, $2 trainers, arrays of equal length
+ * without duplicate pairs): one row per pair, ordered as given, whose first
+ * column is the pair's position and the others its counts.  In the batch
+ * form every CTE carries the position of the pair its rows belong to
+ * (column ctc_pair), children taking it from their parent's RETURNING.
  */
 char *
-ctc_build_statement(CtcRule *rules, int nrules, bool preview)
+ctc_build_statement(CtcRule *rules, int nrules, bool preview, bool batch)
 {
 	StringInfoData buf;
 
 	Assert(nrules > 0);
 	initStringInfo(&buf);
 	appendStringInfoString(&buf, "WITH ");
+	if (batch)
+		appendStringInfoString(&buf,
+							   "p AS (SELECT u.i, u.c, u.t FROM ROWS FROM"
+							   " (pg_catalog.unnest($1::pg_catalog.uuid[]),"
+							   " pg_catalog.unnest($2::pg_catalog.uuid[]))"
+							   " WITH ORDINALITY AS u(c, t, i)),\n     ");
 	for (int i = 0; i < nrules; i++)
 	{
 		const CtcRule *rule = &rules[i];
@@ -68,34 +86,76 @@ ctc_build_statement(CtcRule *rules, int nrules, bool preview)
 		if (preview)
 		{
 			appendStringInfoString(&buf, "SELECT ");
-			ctc_append_keys(&buf, rules, nrules, i);
-			appendStringInfo(&buf, " FROM %s AS t WHERE ", rule->qualname);
-			ctc_append_condition(&buf, rule, rules);
+			ctc_append_keys(&buf, rules, nrules, i, batch);
+			appendStringInfo(&buf, " FROM %s AS t", rule->qualname);
+			ctc_append_source(&buf, rule, batch, " JOIN ", " ON ");
+			ctc_append_condition(&buf, rule, batch);
 		}
 		else
 		{
-			appendStringInfo(&buf, "DELETE FROM %s AS t WHERE ", rule->qualname);
-			ctc_append_condition(&buf, rule, rules);
+			appendStringInfo(&buf, "DELETE FROM %s AS t", rule->qualname);
+			ctc_append_source(&buf, rule, batch, " USING ", " WHERE ");
+			ctc_append_condition(&buf, rule, batch);
 			appendStringInfoString(&buf, " RETURNING ");
-			ctc_append_keys(&buf, rules, nrules, i);
+			ctc_append_keys(&buf, rules, nrules, i, batch);
 		}
 		appendStringInfoChar(&buf, ')');
 	}
 
-	appendStringInfoString(&buf, "\nSELECT ");
+	if (!batch)
+	{
+		appendStringInfoString(&buf, "\nSELECT ");
+		for (int i = 0; i < nrules; i++)
+			appendStringInfo(&buf, "%s(SELECT pg_catalog.count(*) FROM r%d)",
+							 i > 0 ? ", " : "", i + 1);
+		return buf.data;
+	}
+
+	/* batch: count per pair with one grouped scan of each CTE */
+	appendStringInfoString(&buf, "\nSELECT p.i");
 	for (int i = 0; i < nrules; i++)
-		appendStringInfo(&buf, "%s(SELECT pg_catalog.count(*) FROM r%d)",
-						 i > 0 ? ", " : "", i + 1);
+		appendStringInfo(&buf, ", COALESCE(c%d.n, 0)", i + 1);
+	appendStringInfoString(&buf, " FROM p");
+	for (int i = 0; i < nrules; i++)
+		appendStringInfo(&buf,
+						 " LEFT JOIN (SELECT ctc_pair, pg_catalog.count(*) AS n FROM r%d"
+						 " GROUP BY ctc_pair) AS c%d ON c%d.ctc_pair OPERATOR(pg_catalog.=) p.i",
+						 i + 1, i + 1, i + 1);
+	appendStringInfoString(&buf, " ORDER BY p.i");
 	return buf.data;
 }
 
 /*
- * ctc_append_condition
- *		The WHERE condition selecting the pair's rows of one table.
+ * ctc_append_source
+ *		For a child rule, or for any rule in the batch form, the relation the
+ *		table is joined with (its parent's CTE, or the pairs p), introduced
+ *		by "using" (DELETE) or "join" (SELECT); then "where" or "on".  For a
+ *		single-pair root rule, just " WHERE ".
  */
 static void
-ctc_append_condition(StringInfo buf, const CtcRule *rule, const CtcRule *rules)
+ctc_append_source(StringInfo buf, const CtcRule *rule, bool batch,
+				  const char *using, const char *where)
 {
+	if (rule->kind == CTC_RULE_CHILD && batch)
+		appendStringInfo(buf, "%sr%d AS p%s", using, rule->parent + 1, where);
+	else if (batch)
+		appendStringInfo(buf, "%sp%s", using, where);
+	else
+		appendStringInfoString(buf, " WHERE ");
+}
+
+/*
+ * ctc_append_condition
+ *		The condition selecting the pair's rows of one table: against $1 and
+ *		$2 for a single pair, against the pairs p in the batch form; a child
+ *		joins its parent's CTE (EXISTS for a single pair, the join itself in
+ *		the batch form, where the parent's row carries the pair).
+ */
+static void
+ctc_append_condition(StringInfo buf, const CtcRule *rule, bool batch)
+{
+	const char *client = batch ? "p.c" : "$1";
+	const char *trainer = batch ? "p.t" : "$2";
 	const char *a;
 	const char *b;
 
@@ -104,39 +164,46 @@ ctc_append_condition(StringInfo buf, const CtcRule *rule, const CtcRule *rules)
 		case CTC_RULE_PAIR:
 			a = quote_identifier(rule->column_a);
 			b = quote_identifier(rule->column_b);
-			appendStringInfo(buf, "t.%s " CTC_UUID_EQ " $1 AND t.%s " CTC_UUID_EQ " $2",
-							 a, b);
+			appendStringInfo(buf, "t.%s " CTC_UUID_EQ " %s AND t.%s " CTC_UUID_EQ " %s",
+							 a, client, b, trainer);
 			break;
 		case CTC_RULE_EITHER:
 			a = quote_identifier(rule->column_a);
 			b = quote_identifier(rule->column_b);
 			appendStringInfo(buf,
-							 "(t.%s " CTC_UUID_EQ " $1 AND t.%s " CTC_UUID_EQ " $2"
-							 " OR t.%s " CTC_UUID_EQ " $2 AND t.%s " CTC_UUID_EQ " $1)",
-							 a, b, a, b);
+							 "(t.%s " CTC_UUID_EQ " %s AND t.%s " CTC_UUID_EQ " %s"
+							 " OR t.%s " CTC_UUID_EQ " %s AND t.%s " CTC_UUID_EQ " %s)",
+							 a, client, b, trainer, a, trainer, b, client);
 			break;
 		case CTC_RULE_CHILD:
-			appendStringInfo(buf, "EXISTS (SELECT 1 FROM r%d AS p WHERE ",
-							 rule->parent + 1);
+			if (!batch)
+				appendStringInfo(buf, "EXISTS (SELECT 1 FROM r%d AS p WHERE ",
+								 rule->parent + 1);
 			for (int k = 0; k < rule->nkeys; k++)
 				appendStringInfo(buf, "%sp.%s %s t.%s", k > 0 ? " AND " : "",
 								 rule->ref_columns[k], rule->eq_operators[k],
 								 rule->fk_columns[k]);
-			appendStringInfoChar(buf, ')');
+			if (!batch)
+				appendStringInfoChar(buf, ')');
 			break;
 	}
 }
 
 /*
  * ctc_append_keys
- *		The columns of rule "self" that its children join on (each once), or
- *		a constant when it has no children: its CTE's output list.
+ *		The output list of rule "self"'s CTE: in the batch form first the
+ *		pair's position (ctc_pair), then the columns its children join on
+ *		(each once); a constant when there is nothing else to output.
  */
 static void
-ctc_append_keys(StringInfo buf, const CtcRule *rules, int nrules, int self)
+ctc_append_keys(StringInfo buf, const CtcRule *rules, int nrules, int self,
+				bool batch)
 {
 	int			start = buf->len;
 
+	if (batch)
+		appendStringInfoString(buf, rules[self].kind == CTC_RULE_CHILD ?
+							   "p.ctc_pair" : "p.i AS ctc_pair");
 	for (int i = self + 1; i < nrules; i++)
 	{
 		if (rules[i].parent != self)
