@@ -8,26 +8,28 @@ OBJS = \
 	ct_cache.o \
 	ct_cleanup.o \
 	ct_many.o \
+	ct_operations.o \
 	ct_people.o \
 	ct_registry.o \
 	ct_settings.o \
 	ct_statement.o
 
 EXTENSION = ct_cleanup
-# default_version in the control file is the one source of the version
-EXTVERSION = $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" $(EXTENSION).control)
-DATA = ct_cleanup--1.0.sql
+DATA = ct_cleanup--1.0.sql ct_cleanup--1.0--1.1.sql ct_cleanup--1.1.sql
 PGFILEDESC = "ct_cleanup - audited removal of one client/trainer pair's interactions"
 
 # install creates the extension and the shared fixture; the others use it
-REGRESS = install register preview cleanup audit errors privileges settings postgrest security hostile guards many dump teardown
+REGRESS = install register preview cleanup audit errors privileges settings postgrest security hostile guards many operations upgrade dump teardown
 # the tests create roles and need a fresh database of their own
 REGRESS_OPTS = --dbname=ct_cleanup_regress
 
-ISOLATION = same_pair receipt_race two_pairs guard_lock_timeout registry_cache
+ISOLATION = same_pair receipt_race two_pairs guard_lock_timeout registry_cache cleanup_preview app_inserts row_locks isolation_levels timeouts
 
 EXTRA_CLEAN = results/ regression.diffs regression.out output_iso/
 
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
+
+# PGXS does not track header dependencies: every object uses the shared structs
+$(OBJS): ct_cleanup.h ct_cleanup_compat.h

@@ -38,8 +38,11 @@
  *	  violation on a registered table (the application added a row that
  *	  references a row being deleted), a serialization failure or a
  *	  deadlock, it is retried in a fresh subtransaction, with a fresh
- *	  snapshot, up to CTC_MAX_ATTEMPTS times; the pair lock is held outside
- *	  the subtransaction and so survives a retry.  In REPEATABLE READ and
+ *	  snapshot, up to CTC_MAX_ATTEMPTS times (after a deadlock, following a
+ *	  short pause); the pair lock is held outside the subtransaction and so
+ *	  survives a retry.  Rows the statement removes without counting them
+ *	  (late rows of an ON DELETE CASCADE child) are found in the backend's
+ *	  transaction statistics and counted.  In REPEATABLE READ and
  *	  SERIALIZABLE only the whole transaction can retry: such a race is
  *	  raised as a serialization failure (40001), with the foreign-key error
  *	  as detail.  Query cancel and timeouts are never retried.
@@ -64,6 +67,7 @@
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
+#include "pgstat.h"
 #include "storage/proc.h"
 #include "utils/elog.h"
 #include "utils/fmgrprotos.h"
@@ -82,6 +86,9 @@ PG_FUNCTION_INFO_V1(ct_cleanup_is_admin);
 /* How often a cleanup tries its statement in READ COMMITTED. */
 #define CTC_MAX_ATTEMPTS	3
 
+/* Pause before retrying after a deadlock, times the attempt number. */
+#define CTC_DEADLOCK_PAUSE_MS	100
+
 
 /* GUC ct_cleanup.max_rows: most rows one cleanup may delete (0: no limit). */
 static int	ctc_max_rows = 1000000;
@@ -99,6 +106,10 @@ static void ctc_execute_with_retry(SPIPlanPtr plan, Datum *args,
 								   int64 *counts);
 static bool ctc_should_retry(ErrorData *edata, CtcRule *rules, int nrules,
 							 int attempt);
+static void ctc_count_deletions(const CtcRegistry *reg, int64 *deleted, int sign);
+static void ctc_reconcile_counts(const CtcRegistry *reg, const int64 *before,
+								 int npairs, int64 *counts);
+static void ctc_pause(int ms);
 static CtcRule *ctc_rule_by_name(CtcRule *rules, int nrules,
 								 const char *schema, const char *table);
 static Datum ctc_result(FunctionCallInfo fcinfo, const CtcOutcome *outcome,
@@ -361,6 +372,13 @@ ctc_execute_once(SPIPlanPtr plan, Datum *args, bool read_only, int nrules,
  * ctc_execute_with_retry
  *		Execute the cleanup statement in a subtransaction, retrying races
  *		with the application in READ COMMITTED (see the file header).
+ *
+ * The counts of the CTEs miss rows the statement removes without returning
+ * them: late rows of a registered ON DELETE CASCADE child, inserted after the
+ * statement's snapshot and removed by the cascade.  The backend's transaction
+ * statistics count every deletion, so for a single pair each table's count
+ * is the larger of the two; in a batch, where such rows cannot be given to a
+ * pair, the difference is treated as a race and retried.
  */
 static void
 ctc_execute_with_retry(SPIPlanPtr plan, Datum *args, const CtcRegistry *reg,
@@ -368,16 +386,19 @@ ctc_execute_with_retry(SPIPlanPtr plan, Datum *args, const CtcRegistry *reg,
 {
 	MemoryContext cxt = CurrentMemoryContext;
 	ResourceOwner owner = CurrentResourceOwner;
+	int64	   *before = palloc(sizeof(int64) * reg->nrules);
 
 	for (int attempt = 1;; attempt++)
 	{
 		ErrorData  *edata = NULL;
 
+		ctc_count_deletions(reg, before, -1);
 		BeginInternalSubTransaction(NULL);
 		MemoryContextSwitchTo(cxt);
 		PG_TRY();
 		{
 			ctc_execute_once(plan, args, false, reg->nrules, npairs, counts);
+			ctc_reconcile_counts(reg, before, npairs, counts);
 			ReleaseCurrentSubTransaction();
 			MemoryContextSwitchTo(cxt);
 			CurrentResourceOwner = owner;
@@ -400,7 +421,86 @@ ctc_execute_with_retry(SPIPlanPtr plan, Datum *args, const CtcRegistry *reg,
 		ereport(DEBUG1,
 				(errmsg_internal("ct_cleanup retrying after attempt %d: %s",
 								 attempt, edata->message)));
+
+		/*
+		 * A deadlock victim that retries at once usually forms the same
+		 * deadlock again: give the application's transaction time to finish.
+		 */
+		if (edata->sqlerrcode == ERRCODE_T_R_DEADLOCK_DETECTED)
+			ctc_pause(attempt * CTC_DEADLOCK_PAUSE_MS);
 		FreeErrorData(edata);
+	}
+}
+
+/*
+ * ctc_count_deletions
+ *		Rows deleted so far in this transaction from each registered table
+ *		(summed over a partitioned table's leaves), from the backend's own
+ *		statistics: into deleted[i], or added to it with sign -1/+1.
+ */
+static void
+ctc_count_deletions(const CtcRegistry *reg, int64 *deleted, int sign)
+{
+	for (int i = 0; i < reg->nrules; i++)
+	{
+		int64		n = 0;
+
+		for (int j = 0; j < reg->rules[i].nleaves; j++)
+			n += DatumGetInt64(DirectFunctionCall1(pg_stat_get_xact_tuples_deleted,
+												   ObjectIdGetDatum(reg->rules[i].leaves[j])));
+		deleted[i] = sign < 0 ? n : deleted[i] + sign * n;
+	}
+}
+
+/*
+ * ctc_reconcile_counts
+ *		Compare the statement's counts with the rows it actually deleted
+ *		(see ctc_execute_with_retry); "before" holds the deletions counted
+ *		before the statement.
+ */
+static void
+ctc_reconcile_counts(const CtcRegistry *reg, const int64 *before, int npairs,
+					 int64 *counts)
+{
+	int64	   *gone = palloc(sizeof(int64) * reg->nrules);
+
+	if (!pgstat_track_counts)
+		return;					/* no statistics: the CTEs' counts stand */
+
+	ctc_count_deletions(reg, gone, -1);
+	for (int i = 0; i < reg->nrules; i++)
+	{
+		int64		counted = 0;
+
+		gone[i] -= before[i];
+		for (int p = 0; p < npairs; p++)
+			counted += counts[p * reg->nrules + i];
+		if (gone[i] <= counted)
+			continue;
+		if (npairs == 1)
+			counts[i] = gone[i];
+		else
+			ereport(ERROR,
+					(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+					 errmsg("rows of %s were removed by a cascade while the cleanup ran",
+							reg->rules[i].qualname),
+					 errdetail("The application added " INT64_FORMAT " rows that refer to rows being deleted.",
+							   gone[i] - counted)));
+	}
+	pfree(gone);
+}
+
+/*
+ * ctc_pause
+ *		Sleep for ms milliseconds, staying responsive to cancellation.
+ */
+static void
+ctc_pause(int ms)
+{
+	for (int i = 0; i < ms / 10; i++)
+	{
+		CHECK_FOR_INTERRUPTS();
+		pg_usleep(10000L);
 	}
 }
 
@@ -465,8 +565,12 @@ ctc_should_retry(ErrorData *edata, CtcRule *rules, int nrules, int attempt)
 	}
 	if (attempt >= CTC_MAX_ATTEMPTS)
 	{
-		edata->hint = psprintf("The cleanup failed %d times. If the application keeps adding rows for this pair, retry later; otherwise a row outside the registered rules references a row the cleanup deletes.",
-							   attempt);
+		if (edata->sqlerrcode == ERRCODE_FOREIGN_KEY_VIOLATION)
+			edata->hint = psprintf("The cleanup failed %d times. If the application keeps adding rows for this pair, retry later; otherwise a row outside the registered rules references a row the cleanup deletes.",
+								   attempt);
+		else
+			edata->hint = psprintf("The cleanup collided with the application's transactions %d times; retry later.",
+								   attempt);
 		return false;
 	}
 	return true;

@@ -68,6 +68,8 @@ typedef struct CtcRule
 	char	  **fk_columns;		/* quoted, in this table */
 	char	  **ref_columns;	/* quoted, in the parent table */
 	char	  **eq_operators;	/* "OPERATOR(schema.=)" comparing ref to fk */
+	int			nleaves;		/* tables whose deletions it counts: */
+	Oid		   *leaves;			/* itself, or a partitioned table's leaves */
 } CtcRule;
 
 /* The settings, as stored (text); NULL when not set. */

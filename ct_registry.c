@@ -31,6 +31,7 @@
 #include "catalog/indexing.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_constraint.h"
+#include "catalog/pg_inherits.h"
 #include "catalog/pg_operator.h"
 #include "catalog/pg_type.h"
 #include "ct_cleanup_compat.h"
@@ -99,6 +100,7 @@ const char *const ctc_category_names[CTC_NUM_CATEGORIES] = {
 static void ctc_check_table(Oid relid, LOCKMODE lockmode, bool registered,
 							const char *category, char **qualname, Oid *owner);
 static void ctc_check_column(Oid relid, const char *qualname, const char *column);
+static void ctc_find_leaves(CtcRule *rule);
 static void ctc_resolve_fk(CtcRule *rule, const CtcRule *parent);
 static char *ctc_operator_text(Oid opno);
 static char *ctc_find_fk(Oid child, const char *child_name, Oid parent,
@@ -199,6 +201,7 @@ ctc_resolve_rules(CtcRule *rules, int nrules, LOCKMODE lockmode, Oid *owner)
 		rule->parent = -1;
 		ctc_check_table(rule->relid, lockmode, true, rule->category,
 						&rule->qualname, &rule->owner);
+		ctc_find_leaves(rule);
 
 		if (rule->kind == CTC_RULE_CHILD)
 		{
@@ -285,6 +288,26 @@ ctc_check_table(Oid relid, LOCKMODE lockmode, bool registered,
 				 errmsg("%s is a system catalog", *qualname),
 				 errdetail("Only application tables can be registered.")));
 	ReleaseSysCache(tup);
+}
+
+/*
+ * ctc_find_leaves
+ *		The tables whose transaction statistics count the rule's deletions:
+ *		the table itself, or every leaf partition of a partitioned table.
+ */
+static void
+ctc_find_leaves(CtcRule *rule)
+{
+	List	   *all = find_all_inheritors(rule->relid, NoLock, NULL);
+	ListCell   *lc;
+
+	rule->leaves = palloc(sizeof(Oid) * list_length(all));
+	rule->nleaves = 0;
+	foreach(lc, all)
+	{
+		if (get_rel_relkind(lfirst_oid(lc)) == RELKIND_RELATION)
+			rule->leaves[rule->nleaves++] = lfirst_oid(lc);
+	}
 }
 
 /*
