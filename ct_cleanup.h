@@ -153,7 +153,6 @@ extern Oid	ctc_resolve_function(const char *setting, const char *value,
 								 Oid rettype, bool at_set);
 extern Oid	ctc_resolve_relation(const char *setting, const char *value,
 								 bool at_set, Oid *owner);
-extern Datum ctc_call_function(Oid fnoid, bool *isnull);
 extern bool ctc_admin_check(CtcCaller *c);
 extern char *ctc_actor_id(CtcCaller *c);
 

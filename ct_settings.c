@@ -308,18 +308,31 @@ ctc_resolve_relation(const char *setting, const char *value, bool at_set,
 }
 
 /*
- * ctc_call_function
- *		Call a function of no arguments as the current user; *isnull tells
- *		whether it returned NULL.
+ * ctc_call_setting
+ *		Call the function a setting names (no arguments) as the caller, and
+ *		return its result; *isnull as for a NULL result.  *denied tells that
+ *		the caller may not execute it (then nothing is called).  Must run as
+ *		the caller, not inside ctc_become().
  */
-Datum
-ctc_call_function(Oid fnoid, bool *isnull)
+static Datum
+ctc_call_setting(CtcCaller *c, const char *setting, const char *value,
+				 Oid rettype, Oid *fnoid, bool *isnull, bool *denied)
 {
 	FmgrInfo	flinfo;
 	LOCAL_FCINFO(fcinfo, 0);
 	Datum		result;
 
-	fmgr_info(fnoid, &flinfo);
+	/* resolved as the owner: name lookup must not need USAGE on its schema */
+	ctc_become(c, c->ext_owner, 0);
+	*fnoid = ctc_resolve_function(setting, value, rettype, false);
+	ctc_restore(c);
+
+	*denied = ctc_proc_aclcheck(*fnoid, c->caller, ACL_EXECUTE) != ACLCHECK_OK;
+	*isnull = true;
+	if (*denied)
+		return (Datum) 0;
+
+	fmgr_info(*fnoid, &flinfo);
 	InitFunctionCallInfoData(*fcinfo, &flinfo, 0, InvalidOid, NULL, NULL);
 	result = FunctionCallInvoke(fcinfo);
 	*isnull = fcinfo->isnull;
@@ -329,8 +342,7 @@ ctc_call_function(Oid fnoid, bool *isnull)
 /*
  * ctc_admin_check
  *		The result of the admin_check function for the caller: false when it
- *		is not set, returns NULL, or the caller may not execute it.  Must be
- *		called as the caller (not inside ctc_become).
+ *		is not set, returns NULL, or the caller may not execute it.
  */
 bool
 ctc_admin_check(CtcCaller *c)
@@ -338,24 +350,21 @@ ctc_admin_check(CtcCaller *c)
 	const char *value = ctc_get_settings(c)->admin_check;
 	Oid			fnoid;
 	bool		isnull;
+	bool		denied;
 	Datum		result;
 
 	if (value == NULL)
 		return false;
-	/* resolved as the owner: name lookup must not need USAGE on its schema */
-	ctc_become(c, c->ext_owner, 0);
-	fnoid = ctc_resolve_function("admin_check", value, BOOLOID, false);
-	ctc_restore(c);
-	if (ctc_proc_aclcheck(fnoid, c->caller, ACL_EXECUTE) != ACLCHECK_OK)
-		return false;
-	result = ctc_call_function(fnoid, &isnull);
+	result = ctc_call_setting(c, "admin_check", value, BOOLOID, &fnoid,
+							  &isnull, &denied);
 	return !isnull && DatumGetBool(result);
 }
 
 /*
  * ctc_actor_id
  *		The acting application user, from the actor_id function called as
- *		the caller, as text; NULL when not set or when it returns NULL.
+ *		the caller, as text; NULL when not set or when it returns NULL.  A
+ *		caller that may not execute the function is refused (42501).
  */
 char *
 ctc_actor_id(CtcCaller *c)
@@ -363,19 +372,17 @@ ctc_actor_id(CtcCaller *c)
 	const char *value = ctc_get_settings(c)->actor_id;
 	Oid			fnoid;
 	bool		isnull;
+	bool		denied;
 	Datum		result;
 	Oid			outfunc;
 	bool		isvarlena;
 
 	if (value == NULL)
 		return NULL;
-	/* resolved as the owner: name lookup must not need USAGE on its schema */
-	ctc_become(c, c->ext_owner, 0);
-	fnoid = ctc_resolve_function("actor_id", value, InvalidOid, false);
-	ctc_restore(c);
-	if (ctc_proc_aclcheck(fnoid, c->caller, ACL_EXECUTE) != ACLCHECK_OK)
+	result = ctc_call_setting(c, "actor_id", value, InvalidOid, &fnoid,
+							  &isnull, &denied);
+	if (denied)
 		aclcheck_error(ACLCHECK_NO_PRIV, OBJECT_FUNCTION, get_func_name(fnoid));
-	result = ctc_call_function(fnoid, &isnull);
 	if (isnull)
 		return NULL;
 	getTypeOutputInfo(get_func_rettype(fnoid), &outfunc, &isvarlena);
