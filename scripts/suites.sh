@@ -81,7 +81,19 @@ suite_server_log() {
     [ "$n" -ge 1 ]
 }
 
-for suite in regress isolation pgtap dump demo server_log; do
+# Crash atomicity: kill -9 of a cleanup's backend and an immediate shutdown
+# in the middle of a 200 021-row cleanup leave the pair intact or gone.
+suite_crash() {
+    bash scripts/crash.sh
+}
+
+# Bounded loopback load (LOAD_SECONDS, default 60): application writes and
+# cleanups of random pairs at once, then the invariants.
+suite_load() {
+    bash scripts/load.sh
+}
+
+for suite in regress isolation pgtap dump crash load demo server_log; do
     echo "=== suite: $suite"
     if "suite_$suite"; then
         passed=$((passed + 1))
