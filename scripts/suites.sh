@@ -105,4 +105,6 @@ done
 
 [ $failed -eq 0 ] || echo "failed suites: ${failures[*]}"
 echo "suites: $passed passed, $failed failed"
+# for scripts/test.sh, which adds the suites that run outside the cluster
+[ -z "${SUITES_RESULT:-}" ] || echo "$passed $failed ${failures[*]}" > "$SUITES_RESULT"
 [ $failed -eq 0 ]
