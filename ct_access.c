@@ -184,18 +184,36 @@ ctc_caller_is_admin(CtcCaller *c)
  * ctc_require_admin
  *		Refuse (42501) a caller that is not an admin, or any call inside a
  *		security-restricted operation, after one server-log line naming the
- *		role and the pair ("what" describes the pair, or is NULL).
+ *		role and, when argtype is valid, the first two arguments (the client
+ *		and trainer ids, or arrays of them), formatted only then.
  */
 void
-ctc_require_admin(CtcCaller *c, const char *what)
+ctc_require_admin(CtcCaller *c, FunctionCallInfo fcinfo, Oid argtype)
 {
-	const char *role_name = GetUserNameFromId(c->caller, false);
+	bool		restricted = InSecurityRestrictedOperation();
+	const char *role_name;
+	char	   *ids = "";
 
-	if (InSecurityRestrictedOperation())
+	if (!restricted && ctc_caller_is_admin(c))
+		return;
+
+	role_name = GetUserNameFromId(c->caller, false);
+	if (OidIsValid(argtype))
+	{
+		Oid			outfunc;
+		bool		isvarlena;
+
+		getTypeOutputInfo(argtype, &outfunc, &isvarlena);
+		ids = psprintf(": client %s, trainer %s",
+					   PG_ARGISNULL(0) ? "NULL" : OidOutputFunctionCall(outfunc, PG_GETARG_DATUM(0)),
+					   PG_ARGISNULL(1) ? "NULL" : OidOutputFunctionCall(outfunc, PG_GETARG_DATUM(1)));
+	}
+
+	if (restricted)
 	{
 		ereport(LOG,
-				(errmsg("%s refused inside a security-restricted operation for role \"%s\"%s%s",
-						c->fn_name, role_name, what ? ": " : "", what ? what : "")));
+				(errmsg("%s refused inside a security-restricted operation for role \"%s\"%s",
+						c->fn_name, role_name, ids)));
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("cannot run %s inside a security-restricted operation",
@@ -203,17 +221,14 @@ ctc_require_admin(CtcCaller *c, const char *what)
 				 errdetail("Operations such as ANALYZE, REINDEX or VACUUM run index expressions and similar code with restricted rights.")));
 	}
 
-	if (!ctc_caller_is_admin(c))
-	{
-		ereport(LOG,
-				(errmsg("%s refused for role \"%s\", which is not a ct_cleanup admin%s%s",
-						c->fn_name, role_name, what ? ": " : "", what ? what : "")));
-		ereport(ERROR,
-				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("permission denied for function %s", c->fn_name),
-				 errdetail("Role \"%s\" is not a ct_cleanup admin.", role_name),
-				 errhint("Admins are superusers, roles with the privileges of the role named by the admin_role setting, and callers the admin_check function approves (see ct_cleanup_settings).")));
-	}
+	ereport(LOG,
+			(errmsg("%s refused for role \"%s\", which is not a ct_cleanup admin%s",
+					c->fn_name, role_name, ids)));
+	ereport(ERROR,
+			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+			 errmsg("permission denied for function %s", c->fn_name),
+			 errdetail("Role \"%s\" is not a ct_cleanup admin.", role_name),
+			 errhint("Admins are superusers, roles with the privileges of the role named by the admin_role setting, and callers the admin_check function approves (see ct_cleanup_settings).")));
 }
 
 /*

@@ -41,7 +41,7 @@
 /*
  * ctc_summarize
  *		Sum per-rule counts into categories and the total, and format the
- *		counts and details as JSON text.
+ *		counts and details as JSON text (details also as jsonb).
  */
 void
 ctc_summarize(const CtcRule *rules, int nrules, const int64 *counts,
@@ -76,6 +76,7 @@ ctc_summarize(const CtcRule *rules, int nrules, const int64 *counts,
 	}
 	appendStringInfoChar(&buf, '}');
 	outcome->details_json = buf.data;
+	outcome->details = DirectFunctionCall1(jsonb_in, CStringGetDatum(buf.data));
 }
 
 /*
@@ -107,7 +108,7 @@ ctc_write_audit(CtcCaller *c, Datum client, Datum trainer, Datum reason,
 	values[2] = client;
 	values[3] = trainer;
 	values[4] = DirectFunctionCall1(jsonb_in, CStringGetDatum(outcome->counts_json));
-	values[5] = DirectFunctionCall1(jsonb_in, CStringGetDatum(outcome->details_json));
+	values[5] = outcome->details;
 	values[6] = Int64GetDatum(outcome->total);
 	values[7] = reason;
 	if (reason_null)
@@ -150,7 +151,7 @@ ctc_write_audit_many(CtcCaller *c, int npairs, Datum *clients, Datum *trainers,
 	for (int i = 0; i < npairs; i++)
 	{
 		counts[i] = DirectFunctionCall1(jsonb_in, CStringGetDatum(outcomes[i].counts_json));
-		details[i] = DirectFunctionCall1(jsonb_in, CStringGetDatum(outcomes[i].details_json));
+		details[i] = outcomes[i].details;
 		totals[i] = Int64GetDatum(outcomes[i].total);
 	}
 	values[0] = DirectFunctionCall1(namein,

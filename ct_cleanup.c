@@ -199,9 +199,7 @@ ctc_run(FunctionCallInfo fcinfo, bool preview)
 	int			guc_level;
 
 	ctc_enter(fcinfo, &c);
-	ctc_require_admin(&c, psprintf("client %s, trainer %s",
-								   ctc_uuid_text(PG_GETARG_DATUM(0), PG_ARGISNULL(0)),
-								   ctc_uuid_text(PG_GETARG_DATUM(1), PG_ARGISNULL(1))));
+	ctc_require_admin(&c, fcinfo, UUIDOID);
 	ctc_check_pair(fcinfo);
 	pair[0] = PG_GETARG_DATUM(0);
 	pair[1] = PG_GETARG_DATUM(1);
@@ -222,10 +220,7 @@ ctc_run(FunctionCallInfo fcinfo, bool preview)
 
 	ctc_summarize(reg->rules, reg->nrules, counts, &outcome);
 	if (!preview)
-		ctc_check_max_rows(&c, psprintf("client %s and trainer %s",
-										ctc_uuid_text(pair[0], false),
-										ctc_uuid_text(pair[1], false)),
-						   outcome.total);
+		ctc_check_max_rows(&c, pair, 1, outcome.total);
 	if (!preview)
 		audit_id = ctc_write_audit(&c, pair[0], pair[1], PG_GETARG_DATUM(2),
 								   PG_ARGISNULL(2), ctc_actor_id(&c), &outcome);
@@ -256,14 +251,20 @@ ctc_apply_lock_timeout(void)
  * ctc_check_max_rows
  *		Refuse (54000) a cleanup that deleted more rows than
  *		ct_cleanup.max_rows allows.  Raised after the statement, it rolls the
- *		deletes back with the transaction: nothing is deleted.  "what" names
- *		the pair or pairs for the messages.
+ *		deletes back with the transaction: nothing is deleted.  The pair (of
+ *		a single-pair call) or the number of pairs is named in the messages.
  */
 void
-ctc_check_max_rows(CtcCaller *c, const char *what, int64 total)
+ctc_check_max_rows(CtcCaller *c, const Datum *pair, int npairs, int64 total)
 {
+	char	   *what;
+
 	if (ctc_max_rows <= 0 || total <= ctc_max_rows)
 		return;
+	what = npairs == 1 ?
+		psprintf("client %s and trainer %s", ctc_uuid_text(pair[0], false),
+				 ctc_uuid_text(pair[1], false)) :
+		psprintf("%d pairs", npairs);
 	ereport(LOG,
 			(errmsg("%s refused for role \"%s\": %s would lose " INT64_FORMAT " rows, more than ct_cleanup.max_rows (%d)",
 					c->fn_name, GetUserNameFromId(c->caller, false), what, total,
@@ -612,8 +613,7 @@ ctc_result_values(const CtcOutcome *outcome, Datum client, Datum trainer,
 	for (int i = 0; i < CTC_NUM_CATEGORIES; i++)
 		values[col++] = Int64GetDatum(outcome->category_counts[i]);
 	values[col++] = Int64GetDatum(outcome->total);
-	values[col++] = DirectFunctionCall1(jsonb_in,
-										CStringGetDatum(outcome->details_json));
+	values[col++] = outcome->details;
 	nulls[col] = audit_null;
 	values[col++] = Int64GetDatum(audit_id);
 }

@@ -116,6 +116,7 @@ typedef struct CtcOutcome
 	int64		total;
 	char	   *counts_json;	/* {"messages": n, ...}, all 14 categories */
 	char	   *details_json;	/* {"schema.table": n, ...}, every rule */
+	Datum		details;		/* details_json as jsonb */
 } CtcOutcome;
 
 /* ct_access.c */
@@ -123,7 +124,7 @@ extern void ctc_enter(FunctionCallInfo fcinfo, CtcCaller *c);
 extern void ctc_become(CtcCaller *c, Oid role, int extra_flags);
 extern void ctc_restore(CtcCaller *c);
 extern bool ctc_caller_is_admin(CtcCaller *c);
-extern void ctc_require_admin(CtcCaller *c, const char *what);
+extern void ctc_require_admin(CtcCaller *c, FunctionCallInfo fcinfo, Oid argtype);
 extern void ctc_require_owner(CtcCaller *c);
 extern void ctc_lock_pair(pg_uuid_t *client, pg_uuid_t *trainer);
 extern void ctc_pair_lock_key(pg_uuid_t *client, pg_uuid_t *trainer,
@@ -162,7 +163,8 @@ extern void ctc_check_people(CtcCaller *c, const char *kind, Datum *ids, int n);
 /* ct_cleanup.c */
 extern int	ctc_apply_lock_timeout(void);
 extern void ctc_check_distinct(Datum client, Datum trainer);
-extern void ctc_check_max_rows(CtcCaller *c, const char *what, int64 total);
+extern void ctc_check_max_rows(CtcCaller *c, const Datum *pair, int npairs,
+							   int64 total);
 extern void ctc_result_values(const CtcOutcome *outcome, Datum client,
 							  Datum trainer, int64 audit_id, bool audit_null,
 							  Datum *values, bool *nulls);

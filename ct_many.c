@@ -108,7 +108,7 @@ ctc_run_many(FunctionCallInfo fcinfo, bool preview)
 	int			guc_level;
 
 	ctc_enter(fcinfo, &c);
-	ctc_require_admin(&c, "a batch of pairs");
+	ctc_require_admin(&c, fcinfo, UUIDARRAYOID);
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
@@ -158,7 +158,7 @@ ctc_run_many(FunctionCallInfo fcinfo, bool preview)
 	audit_ids = palloc0(sizeof(int64) * npairs);
 	if (!preview)
 	{
-		ctc_check_max_rows(&c, psprintf("%d pairs", npairs), total);
+		ctc_check_max_rows(&c, NULL, npairs, total);
 		ctc_write_audit_many(&c, npairs, clients, trainers, PG_GETARG_DATUM(2),
 							 PG_ARGISNULL(2), ctc_actor_id(&c), outcomes, audit_ids);
 	}

@@ -94,7 +94,7 @@ ctc_run_report(FunctionCallInfo fcinfo, const char *report)
 	CtcCaller	c;
 
 	ctc_enter(fcinfo, &c);
-	ctc_require_admin(&c, NULL);
+	ctc_require_admin(&c, fcinfo, InvalidOid);
 	InitMaterializedSRF(fcinfo, 0);
 
 	ctc_become(&c, c.ext_owner, 0);

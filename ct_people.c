@@ -171,7 +171,7 @@ ct_cleanup_people(PG_FUNCTION_ARGS)
 	char	   *qualname;
 
 	ctc_enter(fcinfo, &c);
-	ctc_require_admin(&c, NULL);
+	ctc_require_admin(&c, fcinfo, InvalidOid);
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(2))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
