@@ -45,7 +45,7 @@
 #include "utils/syscache.h"
 
 /* Statements kept per backend; the least recently used is replaced. */
-#define CTC_PLAN_CACHE_SIZE		16
+#define CTC_PLAN_CACHE_SIZE		64
 
 /* One kept SPI plan and the SQL text it was prepared from. */
 typedef struct CtcCachedPlan

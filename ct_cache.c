@@ -188,6 +188,13 @@ ctc_get_registry(CtcCaller *c, LOCKMODE lockmode)
 		reg->preview_sql = ctc_build_statement(reg->rules, reg->nrules, true, false);
 		reg->cleanup_many_sql = ctc_build_statement(reg->rules, reg->nrules, false, true);
 		reg->preview_many_sql = ctc_build_statement(reg->rules, reg->nrules, true, true);
+		reg->delete_order = ctc_delete_order(reg->rules, reg->nrules);
+		if (reg->delete_order != NULL)
+		{
+			reg->delete_sql = palloc(sizeof(char *) * reg->nrules);
+			for (int i = 0; i < reg->nrules; i++)
+				reg->delete_sql[i] = ctc_build_delete(reg->rules, i);
+		}
 	}
 	MemoryContextSwitchTo(oldcxt);
 

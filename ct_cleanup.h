@@ -104,6 +104,8 @@ typedef struct CtcRegistry
 	CtcRule    *rules;			/* in processing order */
 	Oid			owner;			/* of all registered tables */
 	char	   *cleanup_sql;	/* NULL when there are no rules */
+	int		   *delete_order;	/* rules children first, or NULL: use cleanup_sql */
+	char	  **delete_sql;		/* per rule, its DELETE (ctc_build_delete) */
 	char	   *preview_sql;
 	char	   *cleanup_many_sql;
 	char	   *preview_many_sql;
@@ -138,6 +140,7 @@ extern CtcRule *ctc_load_rules(CtcCaller *c, int *nrules);
 extern void ctc_resolve_rules(CtcRule *rules, int nrules, LOCKMODE lockmode,
 							  Oid *owner);
 extern int	ctc_category_index(const char *category);
+extern int *ctc_delete_order(const CtcRule *rules, int nrules);
 extern void ctc_registry_begin(FunctionCallInfo fcinfo, CtcCaller *c, int nargs);
 extern void ctc_registry_end(CtcCaller *c);
 extern uint64 ctc_registry_exec(CtcCaller *c, const char *sql_format, int nargs,
@@ -175,6 +178,7 @@ extern void ctc_execute(CtcCaller *c, const CtcRegistry *reg, const char *sql,
 /* ct_statement.c */
 extern char *ctc_build_statement(CtcRule *rules, int nrules, bool preview,
 								 bool batch);
+extern char *ctc_build_delete(CtcRule *rules, int self);
 
 
 /* ct_audit.c */

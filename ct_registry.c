@@ -243,6 +243,72 @@ ctc_resolve_rules(CtcRule *rules, int nrules, LOCKMODE lockmode, Oid *owner)
 }
 
 /*
+ * ctc_delete_order
+ *		An order of the rules in which each table's rows are deleted before
+ *		the rows of every registered table it references through any foreign
+ *		key (not only the rules' own), so that one DELETE per table passes
+ *		the foreign-key checks at the end of each; NULL when registered
+ *		tables reference each other in a cycle.
+ */
+int *
+ctc_delete_order(const CtcRule *rules, int nrules)
+{
+	bool	   *refs = palloc0(sizeof(bool) * nrules * nrules); /* [i][j]: i -> j */
+	bool	   *placed = palloc0(sizeof(bool) * nrules);
+	int		   *order = palloc(sizeof(int) * nrules);
+	Relation	rel = table_open(ConstraintRelationId, AccessShareLock);
+
+	for (int i = 0; i < nrules; i++)
+	{
+		ScanKeyData key;
+		SysScanDesc scan;
+		HeapTuple	tup;
+
+		ScanKeyInit(&key, Anum_pg_constraint_conrelid, BTEqualStrategyNumber,
+					F_OIDEQ, ObjectIdGetDatum(rules[i].relid));
+		scan = systable_beginscan(rel, ConstraintRelidTypidNameIndexId, true,
+								  NULL, 1, &key);
+		while (HeapTupleIsValid(tup = systable_getnext(scan)))
+		{
+			Form_pg_constraint con = (Form_pg_constraint) GETSTRUCT(tup);
+
+			if (con->contype != CONSTRAINT_FOREIGN || OidIsValid(con->conparentid))
+				continue;
+			for (int j = 0; j < nrules; j++)
+			{
+				if (j != i && rules[j].relid == con->confrelid)
+					refs[i * nrules + j] = true;
+			}
+		}
+		systable_endscan(scan);
+	}
+	table_close(rel, AccessShareLock);
+
+	/* repeatedly take a table no unplaced table references, last rules first */
+	for (int n = 0; n < nrules; n++)
+	{
+		int			next = -1;
+
+		for (int j = nrules - 1; j >= 0 && next < 0; j--)
+		{
+			bool		referenced = false;
+
+			if (placed[j])
+				continue;
+			for (int i = 0; i < nrules && !referenced; i++)
+				referenced = !placed[i] && refs[i * nrules + j];
+			if (!referenced)
+				next = j;
+		}
+		if (next < 0)
+			return NULL;		/* a cycle */
+		placed[next] = true;
+		order[n] = next;
+	}
+	return order;
+}
+
+/*
  * ctc_check_table
  *		Lock relid (unless lockmode is NoLock) and check that it is a plain
  *		or partitioned table; return its quoted qualified name and owner.

@@ -23,6 +23,10 @@
  * depth is one statement.  The preview is the same statement with SELECT in
  * place of DELETE ... RETURNING.
  *
+ * A single-pair cleanup runs, when it can, one DELETE per table instead
+ * (ctc_build_delete), children before parents: measured faster than the
+ * one statement (bench/), especially for pairs with many rows.
+ *
  * ct_cleanup_many runs the batch form: the pairs come in as two arrays,
  * unnested into a CTE p, each table is joined with p (or a child with its
  * parent's CTE), and every CTE carries the position of its pair, so that all
@@ -48,6 +52,11 @@
 static void ctc_append_source(StringInfo buf, const CtcRule *rule, bool batch,
 							  const char *using, const char *where);
 static void ctc_append_condition(StringInfo buf, const CtcRule *rule, bool batch);
+static void ctc_append_pair_match(StringInfo buf, const CtcRule *rule,
+								  const char *alias, const char *client,
+								  const char *trainer);
+static void ctc_append_fk_join(StringInfo buf, const CtcRule *rule,
+							   const char *parent, const char *child);
 static void ctc_append_keys(StringInfo buf, const CtcRule *rules, int nrules,
 							int self, bool batch);
 
@@ -154,39 +163,93 @@ ctc_append_source(StringInfo buf, const CtcRule *rule, bool batch,
 static void
 ctc_append_condition(StringInfo buf, const CtcRule *rule, bool batch)
 {
-	const char *client = batch ? "p.c" : "$1";
-	const char *trainer = batch ? "p.t" : "$2";
-	const char *a;
-	const char *b;
-
-	switch (rule->kind)
+	if (rule->kind != CTC_RULE_CHILD)
 	{
-		case CTC_RULE_PAIR:
-			a = quote_identifier(rule->column_a);
-			b = quote_identifier(rule->column_b);
-			appendStringInfo(buf, "t.%s " CTC_UUID_EQ " %s AND t.%s " CTC_UUID_EQ " %s",
-							 a, client, b, trainer);
-			break;
-		case CTC_RULE_EITHER:
-			a = quote_identifier(rule->column_a);
-			b = quote_identifier(rule->column_b);
-			appendStringInfo(buf,
-							 "(t.%s " CTC_UUID_EQ " %s AND t.%s " CTC_UUID_EQ " %s"
-							 " OR t.%s " CTC_UUID_EQ " %s AND t.%s " CTC_UUID_EQ " %s)",
-							 a, client, b, trainer, a, trainer, b, client);
-			break;
-		case CTC_RULE_CHILD:
-			if (!batch)
-				appendStringInfo(buf, "EXISTS (SELECT 1 FROM r%d AS p WHERE ",
-								 rule->parent + 1);
-			for (int k = 0; k < rule->nkeys; k++)
-				appendStringInfo(buf, "%sp.%s %s t.%s", k > 0 ? " AND " : "",
-								 rule->ref_columns[k], rule->eq_operators[k],
-								 rule->fk_columns[k]);
-			if (!batch)
-				appendStringInfoChar(buf, ')');
-			break;
+		ctc_append_pair_match(buf, rule, "t", batch ? "p.c" : "$1",
+							  batch ? "p.t" : "$2");
+		return;
 	}
+	if (!batch)
+		appendStringInfo(buf, "EXISTS (SELECT 1 FROM r%d AS p WHERE ", rule->parent + 1);
+	ctc_append_fk_join(buf, rule, "p", "t");
+	if (!batch)
+		appendStringInfoChar(buf, ')');
+}
+
+/*
+ * ctc_append_pair_match
+ *		For a pair or either rule, the condition that row "alias" belongs to
+ *		the pair (client, trainer).
+ */
+static void
+ctc_append_pair_match(StringInfo buf, const CtcRule *rule, const char *alias,
+					  const char *client, const char *trainer)
+{
+	const char *a = quote_identifier(rule->column_a);
+	const char *b = quote_identifier(rule->column_b);
+
+	if (rule->kind == CTC_RULE_PAIR)
+		appendStringInfo(buf, "%s.%s " CTC_UUID_EQ " %s AND %s.%s " CTC_UUID_EQ " %s",
+						 alias, a, client, alias, b, trainer);
+	else
+		appendStringInfo(buf,
+						 "(%s.%s " CTC_UUID_EQ " %s AND %s.%s " CTC_UUID_EQ " %s"
+						 " OR %s.%s " CTC_UUID_EQ " %s AND %s.%s " CTC_UUID_EQ " %s)",
+						 alias, a, client, alias, b, trainer,
+						 alias, a, trainer, alias, b, client);
+}
+
+/*
+ * ctc_append_fk_join
+ *		For a child rule, the join of its row "child" to its parent's row
+ *		"parent" through the rule's foreign key.
+ */
+static void
+ctc_append_fk_join(StringInfo buf, const CtcRule *rule, const char *parent,
+				   const char *child)
+{
+	for (int k = 0; k < rule->nkeys; k++)
+		appendStringInfo(buf, "%s%s.%s %s %s.%s", k > 0 ? " AND " : "",
+						 parent, rule->ref_columns[k], rule->eq_operators[k],
+						 child, rule->fk_columns[k]);
+}
+
+/*
+ * ctc_build_delete
+ *		The DELETE of one rule's rows for a single pair ($1, $2), on its own:
+ *		a child is joined with its ancestors (a1 its parent, a2 the parent's
+ *		parent, ...) up to the rule that matches the pair, which must all
+ *		still hold their rows, so children are deleted before parents.
+ */
+char *
+ctc_build_delete(CtcRule *rules, int self)
+{
+	StringInfoData buf;
+	int			depth = 0;
+	int			r;
+	char		alias[16] = "t";
+
+	initStringInfo(&buf);
+	appendStringInfo(&buf, "DELETE FROM %s AS t", rules[self].qualname);
+	for (r = self; rules[r].kind == CTC_RULE_CHILD; r = rules[r].parent)
+	{
+		depth++;
+		appendStringInfo(&buf, "%s%s AS a%d", depth == 1 ? " USING " : ", ",
+						 rules[rules[r].parent].qualname, depth);
+	}
+	appendStringInfoString(&buf, " WHERE ");
+	depth = 0;
+	for (r = self; rules[r].kind == CTC_RULE_CHILD; r = rules[r].parent)
+	{
+		char		parent[16];
+
+		snprintf(parent, sizeof(parent), "a%d", ++depth);
+		ctc_append_fk_join(&buf, &rules[r], parent, alias);
+		appendStringInfoString(&buf, " AND ");
+		strlcpy(alias, parent, sizeof(alias));
+	}
+	ctc_append_pair_match(&buf, &rules[r], alias, "$1", "$2");
+	return buf.data;
 }
 
 /*
