@@ -81,3 +81,28 @@ SELECT sum(total) AS pairs_7_to_12_still FROM generate_series(7, 12) k,
 LATERAL ct_cleanup_preview(regress_client(k), regress_trainer(((k - 1) % 3) + 1));
 
 DROP TABLE batch, single, before;
+
+-- Registered tables that reference each other in a cycle cannot be deleted
+-- one table at a time: the cleanup then runs its one statement of CTEs,
+-- whose foreign-key checks all happen at its end.
+SET ROLE coach_app;
+CREATE TABLE app.plans (id uuid PRIMARY KEY, client_id uuid, trainer_id uuid, current_step uuid);
+CREATE TABLE app.plan_steps (id uuid PRIMARY KEY, client_id uuid, trainer_id uuid,
+                             plan_id uuid REFERENCES app.plans DEFERRABLE INITIALLY DEFERRED);
+ALTER TABLE app.plans ADD FOREIGN KEY (current_step) REFERENCES app.plan_steps
+    DEFERRABLE INITIALLY DEFERRED;
+BEGIN;
+INSERT INTO app.plans VALUES ('eeeeeeee-0000-0000-0000-000000000001', regress_client(11), regress_trainer(2),
+                              'eeeeeeee-0000-0000-0000-000000000002');
+INSERT INTO app.plan_steps VALUES ('eeeeeeee-0000-0000-0000-000000000002', regress_client(11), regress_trainer(2),
+                                   'eeeeeeee-0000-0000-0000-000000000001');
+COMMIT;
+RESET ROLE;
+SELECT ct_cleanup_register('plans', 'app.plans', 'client_id', 'trainer_id');
+SELECT ct_cleanup_register('plans', 'app.plan_steps', 'client_id', 'trainer_id');
+ALTER TABLE app.plans ALTER CONSTRAINT plans_current_step_fkey NOT DEFERRABLE;
+ALTER TABLE app.plan_steps ALTER CONSTRAINT plan_steps_plan_id_fkey NOT DEFERRABLE;
+SELECT other, total FROM ct_cleanup(regress_client(11), regress_trainer(2), 'cycle');
+SELECT (SELECT count(*) FROM app.plans) + (SELECT count(*) FROM app.plan_steps) AS plan_rows_left;
+SELECT ct_cleanup_unregister('app.plan_steps'), ct_cleanup_unregister('app.plans');
+DROP TABLE app.plans, app.plan_steps CASCADE;
