@@ -7,14 +7,19 @@
  *                 loop and the result row
  * ct_access.c     who is calling, admin and owner checks, rights switching,
  *                 the pair lock and the per-backend statement cache
- * ct_registry.c   registration functions, and loading and checking the
- *                 registry against the catalogs at every run
+ * ct_many.c       the batch entry points, ct_cleanup_many and
+ *                 ct_cleanup_preview_many
+ * ct_registry.c   registration functions, loading and checking the registry
+ *                 against the catalogs, and the order of deletion
  * ct_settings.c   ct_cleanup_set(), and the functions and relations settings
  *                 name: resolving, checking and calling them
  * ct_people.c     ct_cleanup_people() and the existence checks of ids
- * ct_statement.c  the one SQL statement a cleanup or preview runs
+ * ct_statement.c  the SQL a cleanup or preview runs: per-table DELETEs, the
+ *                 statement of CTEs and its batch form
  * ct_cache.c      per-backend cache of the resolved registry and settings
- * ct_audit.c      the counts summary and the audit row
+ * ct_audit.c      the counts summary and the audit rows
+ * ct_operations.c ct_cleanup_check(), ct_cleanup_suggest() and the drift
+ *                 guard (version 1.1)
  *
  * IDENTIFICATION
  *		ct_cleanup.h

@@ -1,7 +1,7 @@
 /*-------------------------------------------------------------------------
  *
  * ct_statement.c
- *		Build the one SQL statement that a cleanup (or preview) runs.
+ *		Build the SQL that a cleanup (or preview) runs.
  *
  * A cleanup is a single statement: one data-modifying CTE per registered
  * table, in processing order, and a final SELECT of one count per CTE:
