@@ -3,8 +3,8 @@
  * ct_statement.c
  *		Build the SQL that a cleanup (or preview) runs.
  *
- * A cleanup is a single statement: one data-modifying CTE per registered
- * table, in processing order, and a final SELECT of one count per CTE:
+ * The statement form: one data-modifying CTE per registered table, in
+ * processing order, and a final SELECT of one count per CTE:
  *
  *	WITH r1 AS (DELETE FROM app.conversations AS t
  *	            WHERE t.client_id OPERATOR(pg_catalog.=) $1
