@@ -102,16 +102,25 @@ ctc_enter(FunctionCallInfo fcinfo, CtcCaller *c)
 
 /*
  * ctc_extension_owner
- *		The owner recorded in pg_extension for ct_cleanup.
+ *		The owner recorded in pg_extension for ct_cleanup, looked up once per
+ *		backend and again after any invalidation the caches see: the owner
+ *		changes only with the owner of the extension's own tables (REASSIGN
+ *		OWNED), which invalidates them.
  */
 static Oid
 ctc_extension_owner(void)
 {
+	static Oid	cached_owner = InvalidOid;
+	static uint64 cached_generation = 0;
 	Relation	rel;
 	ScanKeyData key;
 	SysScanDesc scan;
 	HeapTuple	tup;
 	Oid			owner;
+
+	if (OidIsValid(cached_owner) && cached_generation == ctc_cache_generation())
+		return cached_owner;
+	cached_generation = ctc_cache_generation();
 
 	rel = table_open(ExtensionRelationId, AccessShareLock);
 	ScanKeyInit(&key, Anum_pg_extension_extname, BTEqualStrategyNumber,
@@ -125,6 +134,7 @@ ctc_extension_owner(void)
 	owner = ((Form_pg_extension) GETSTRUCT(tup))->extowner;
 	systable_endscan(scan);
 	table_close(rel, AccessShareLock);
+	cached_owner = owner;
 	return owner;
 }
 

@@ -241,6 +241,17 @@ ctc_get_settings(CtcCaller *c)
 }
 
 /*
+ * ctc_cache_generation
+ *		A number that changes whenever something the caches depend on may
+ *		have changed; for other per-backend caches (ctc_enter's owner).
+ */
+uint64
+ctc_cache_generation(void)
+{
+	return ctc_inval_count;
+}
+
+/*
  * ct_cleanup_changed() RETURNS trigger
  *
  * Statement trigger on ct_cleanup_rule and ct_cleanup_setting: broadcast a

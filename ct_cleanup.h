@@ -73,8 +73,8 @@ typedef struct CtcRule
 	char	  **fk_columns;		/* quoted, in this table */
 	char	  **ref_columns;	/* quoted, in the parent table */
 	char	  **eq_operators;	/* "OPERATOR(schema.=)" comparing ref to fk */
-	int			nleaves;		/* tables whose deletions it counts: */
-	Oid		   *leaves;			/* itself, or a partitioned table's leaves */
+	int			nleaves;		/* tables whose transaction statistics are */
+	Oid		   *leaves;			/* read (ctc_find_leaves), maybe none */
 } CtcRule;
 
 /* The settings, as stored (text); NULL when not set. */
@@ -155,6 +155,7 @@ extern uint64 ctc_registry_exec(CtcCaller *c, const char *sql_format, int nargs,
 extern void ctc_cache_init(void);
 extern const CtcRegistry *ctc_get_registry(CtcCaller *c, LOCKMODE lockmode);
 extern const CtcSettings *ctc_get_settings(CtcCaller *c);
+extern uint64 ctc_cache_generation(void);
 
 /* ct_settings.c */
 extern void ctc_read_settings(CtcCaller *c, CtcSettings *settings);

@@ -41,6 +41,8 @@
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
+#include "utils/rel.h"
+#include "utils/relcache.h"
 #include "utils/syscache.h"
 
 PG_FUNCTION_INFO_V1(ct_cleanup_register);
@@ -358,17 +360,39 @@ ctc_check_table(Oid relid, LOCKMODE lockmode, bool registered,
 
 /*
  * ctc_find_leaves
- *		The tables whose transaction statistics count the rule's deletions:
- *		the table itself, or every leaf partition of a partitioned table.
+ *		The tables whose transaction statistics can show deletions the rule's
+ *		own DELETE did not count: the table itself (or, partitioned, every
+ *		leaf partition), if it has an ON DELETE CASCADE foreign key; none
+ *		otherwise, as nothing else removes its rows behind the cleanup.
  */
 static void
 ctc_find_leaves(CtcRule *rule)
 {
-	List	   *all = find_all_inheritors(rule->relid, NoLock, NULL);
+	List	   *fkeys;
+	List	   *all;
 	ListCell   *lc;
+	bool		cascades = false;
+	Relation	rel = table_open(rule->relid, NoLock);
 
-	rule->leaves = palloc(sizeof(Oid) * list_length(all));
+	fkeys = RelationGetFKeyList(rel);
+	foreach(lc, fkeys)
+	{
+		HeapTuple	tup = SearchSysCache1(CONSTROID,
+										  ObjectIdGetDatum(((ForeignKeyCacheInfo *) lfirst(lc))->conoid));
+
+		if (HeapTupleIsValid(tup))
+		{
+			cascades |= ((Form_pg_constraint) GETSTRUCT(tup))->confdeltype == FKCONSTR_ACTION_CASCADE;
+			ReleaseSysCache(tup);
+		}
+	}
+	table_close(rel, NoLock);
+
 	rule->nleaves = 0;
+	if (!cascades)
+		return;
+	all = find_all_inheritors(rule->relid, NoLock, NULL);
+	rule->leaves = palloc(sizeof(Oid) * list_length(all));
 	foreach(lc, all)
 	{
 		if (get_rel_relkind(lfirst_oid(lc)) == RELKIND_RELATION)
