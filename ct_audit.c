@@ -23,6 +23,10 @@
 #include "utils/builtins.h"
 #include "utils/fmgrprotos.h"
 #include "utils/json.h"
+#include "utils/jsonb.h"
+#include "utils/numeric.h"
+
+static Datum ctc_jsonb_object(const char *const *keys, const int64 *values, int n);
 
 #define CTC_SQL_AUDIT_MANY \
 	"INSERT INTO %s.ct_cleanup_audit (admin_role, actor_id, client_id," \
@@ -40,14 +44,14 @@
 
 /*
  * ctc_summarize
- *		Sum per-rule counts into categories and the total, and format the
- *		counts and details as JSON text (details also as jsonb).
+ *		Sum per-rule counts into categories and the total, and build the
+ *		counts and details as jsonb (directly, without parsing text).
  */
 void
 ctc_summarize(const CtcRule *rules, int nrules, const int64 *counts,
 			  CtcOutcome *outcome)
 {
-	StringInfoData buf;
+	const char **keys = palloc(sizeof(char *) * Max(nrules, CTC_NUM_CATEGORIES));
 
 	memset(outcome->category_counts, 0, sizeof(outcome->category_counts));
 	outcome->total = 0;
@@ -57,26 +61,42 @@ ctc_summarize(const CtcRule *rules, int nrules, const int64 *counts,
 		outcome->total += counts[i];
 	}
 
-	initStringInfo(&buf);
-	appendStringInfoChar(&buf, '{');
-	for (int i = 0; i < CTC_NUM_CATEGORIES; i++)
-		appendStringInfo(&buf, "%s\"%s\": " INT64_FORMAT, i > 0 ? ", " : "",
-						 ctc_category_names[i], outcome->category_counts[i]);
-	appendStringInfoChar(&buf, '}');
-	outcome->counts_json = buf.data;
-
-	initStringInfo(&buf);
-	appendStringInfoChar(&buf, '{');
+	outcome->counts = ctc_jsonb_object(ctc_category_names, outcome->category_counts,
+									   CTC_NUM_CATEGORIES);
 	for (int i = 0; i < nrules; i++)
+		keys[i] = rules[i].qualname;
+	outcome->details = ctc_jsonb_object(keys, counts, nrules);
+	pfree(keys);
+}
+
+/*
+ * ctc_jsonb_object
+ *		The jsonb object {keys[0]: values[0], ...}.
+ */
+static Datum
+ctc_jsonb_object(const char *const *keys, const int64 *values, int n)
+{
+	JsonbParseState *state = NULL;
+	JsonbValue *result;
+
+	pushJsonbValue(&state, WJB_BEGIN_OBJECT, NULL);
+	for (int i = 0; i < n; i++)
 	{
-		if (i > 0)
-			appendStringInfoString(&buf, ", ");
-		escape_json(&buf, rules[i].qualname);
-		appendStringInfo(&buf, ": " INT64_FORMAT, counts[i]);
+		const char *key = keys[i];
+		JsonbValue	k;
+		JsonbValue	v;
+
+		k.type = jbvString;
+		k.val.string.val = (char *) key;
+		k.val.string.len = strlen(key);
+		pushJsonbValue(&state, WJB_KEY, &k);
+		v.type = jbvNumeric;
+		v.val.numeric = DatumGetNumeric(DirectFunctionCall1(int8_numeric,
+															Int64GetDatum(values[i])));
+		pushJsonbValue(&state, WJB_VALUE, &v);
 	}
-	appendStringInfoChar(&buf, '}');
-	outcome->details_json = buf.data;
-	outcome->details = DirectFunctionCall1(jsonb_in, CStringGetDatum(buf.data));
+	result = pushJsonbValue(&state, WJB_END_OBJECT, NULL);
+	return JsonbPGetDatum(JsonbValueToJsonb(result));
 }
 
 /*
@@ -107,7 +127,7 @@ ctc_write_audit(CtcCaller *c, Datum client, Datum trainer, Datum reason,
 	}
 	values[2] = client;
 	values[3] = trainer;
-	values[4] = DirectFunctionCall1(jsonb_in, CStringGetDatum(outcome->counts_json));
+	values[4] = outcome->counts;
 	values[5] = outcome->details;
 	values[6] = Int64GetDatum(outcome->total);
 	values[7] = reason;
@@ -150,7 +170,7 @@ ctc_write_audit_many(CtcCaller *c, int npairs, Datum *clients, Datum *trainers,
 
 	for (int i = 0; i < npairs; i++)
 	{
-		counts[i] = DirectFunctionCall1(jsonb_in, CStringGetDatum(outcomes[i].counts_json));
+		counts[i] = outcomes[i].counts;
 		details[i] = outcomes[i].details;
 		totals[i] = Int64GetDatum(outcomes[i].total);
 	}

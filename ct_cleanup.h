@@ -121,9 +121,8 @@ typedef struct CtcOutcome
 {
 	int64		category_counts[CTC_NUM_CATEGORIES];
 	int64		total;
-	char	   *counts_json;	/* {"messages": n, ...}, all 14 categories */
-	char	   *details_json;	/* {"schema.table": n, ...}, every rule */
-	Datum		details;		/* details_json as jsonb */
+	Datum		counts;			/* jsonb {"messages": n, ...}, all 14 categories */
+	Datum		details;		/* jsonb {"schema.table": n, ...}, every rule */
 } CtcOutcome;
 
 /* ct_access.c */
