@@ -52,7 +52,8 @@ t1=$(date +%s)
         echo
     fi
 } | tee -a "$log"
-if [ "$rc" -eq 0 ] && [ "$SCALE" = 1 ] && [ -s "$BENCH_OUT/summary.tsv" ]; then
+# the x1 reference for SCALE=10 runs: only a default-shaped x1 run
+if [ "$rc" -eq 0 ] && [ "$SCALE" = 1 ] && [ -z "${PAIRS:-}${ROWS:-}${HEAVY:-}" ] && [ -s "$BENCH_OUT/summary.tsv" ]; then
     cp "$BENCH_OUT/summary.tsv" "$bench/out/summary-scale1.tsv"
     cp "$BENCH_OUT/build.txt" "$bench/out/summary-scale1.build" 2>/dev/null || true
 fi

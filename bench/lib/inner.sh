@@ -109,7 +109,8 @@ $psql -At -c "SELECT 'prewarmed ' || sum(pg_prewarm(c.oid)) || ' blocks'
 # Server side: ONE session, so that plan caches stay warm from the warm-up on.
 load() { awk '{ printf "load average %s %s %s", $1, $2, $3 }' /proc/loadavg; }
 others=$(( $(ps -eo args= | grep -c '^/usr/lib/postgresql/[0-9]*/bin/postgres -D' || true) - 1 ))
-stamp "machine before measuring: $(load); $others other PostgreSQL clusters running on this machine"
+build_start=$(build)   # what the measuring backends load
+stamp "machine before measuring: $(load); $others other PostgreSQL clusters running on this machine; library md5 $build_start"
 stamp "server side: warm-up, verification, then $NORMAL_N normal pairs and $((HEAVY * HEAVY_ROUNDS)) heavy calls x 6 variants ..."
 $psql <<'SQL'
 \set v '{a,a2,b,c,d,p}'
