@@ -365,12 +365,10 @@ ctc_spi_strdup(const char *value)
 
 /*
  * ctc_uuid_text
- *		A uuid argument as text for messages, "NULL" when it is null.
+ *		A uuid as text, for messages.
  */
 char *
-ctc_uuid_text(Datum value, bool isnull)
+ctc_uuid_text(Datum value)
 {
-	if (isnull)
-		return pstrdup("NULL");
 	return DatumGetCString(DirectFunctionCall1(uuid_out, value));
 }

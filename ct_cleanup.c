@@ -111,7 +111,7 @@ static void ctc_execute_deletes(SPIPlanPtr *deletes, Datum *args,
 								const CtcRegistry *reg, int64 *counts);
 static bool ctc_should_retry(ErrorData *edata, CtcRule *rules, int nrules,
 							 int attempt);
-static void ctc_count_deletions(const CtcRegistry *reg, int64 *deleted, int sign);
+static void ctc_count_deletions(const CtcRegistry *reg, int64 *deleted);
 static void ctc_reconcile_counts(const CtcRegistry *reg, const int64 *before,
 								 int npairs, int64 *counts);
 static void ctc_pause(int ms);
@@ -267,8 +267,8 @@ ctc_check_max_rows(CtcCaller *c, const Datum *pair, int npairs, int64 total)
 	if (ctc_max_rows <= 0 || total <= ctc_max_rows)
 		return;
 	what = npairs == 1 ?
-		psprintf("client %s and trainer %s", ctc_uuid_text(pair[0], false),
-				 ctc_uuid_text(pair[1], false)) :
+		psprintf("client %s and trainer %s", ctc_uuid_text(pair[0]),
+				 ctc_uuid_text(pair[1])) :
 		psprintf("%d pairs", npairs);
 	ereport(LOG,
 			(errmsg("%s refused for role \"%s\": %s would lose " INT64_FORMAT " rows, more than ct_cleanup.max_rows (%d)",
@@ -309,7 +309,7 @@ ctc_check_distinct(Datum client, Datum trainer)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("client and trainer are the same id %s",
-						ctc_uuid_text(client, false)),
+						ctc_uuid_text(client)),
 				 errhint("Pass the ids of two different people.")));
 }
 
@@ -428,7 +428,7 @@ ctc_execute_with_retry(SPIPlanPtr plan, SPIPlanPtr *deletes, Datum *args,
 	{
 		ErrorData  *edata = NULL;
 
-		ctc_count_deletions(reg, before, -1);
+		ctc_count_deletions(reg, before);
 		BeginInternalSubTransaction(NULL);
 		MemoryContextSwitchTo(cxt);
 		PG_TRY();
@@ -474,11 +474,12 @@ ctc_execute_with_retry(SPIPlanPtr plan, SPIPlanPtr *deletes, Datum *args,
 /*
  * ctc_count_deletions
  *		Rows deleted so far in this transaction from each registered table
- *		(summed over a partitioned table's leaves), from the backend's own
- *		statistics: into deleted[i], or added to it with sign -1/+1.
+ *		(summed over the leaves ctc_find_leaves chose, none for a table
+ *		without ON DELETE CASCADE keys), from the backend's own statistics,
+ *		into deleted[i].
  */
 static void
-ctc_count_deletions(const CtcRegistry *reg, int64 *deleted, int sign)
+ctc_count_deletions(const CtcRegistry *reg, int64 *deleted)
 {
 	for (int i = 0; i < reg->nrules; i++)
 	{
@@ -487,7 +488,7 @@ ctc_count_deletions(const CtcRegistry *reg, int64 *deleted, int sign)
 		for (int j = 0; j < reg->rules[i].nleaves; j++)
 			n += DatumGetInt64(DirectFunctionCall1(pg_stat_get_xact_tuples_deleted,
 												   ObjectIdGetDatum(reg->rules[i].leaves[j])));
-		deleted[i] = sign < 0 ? n : deleted[i] + sign * n;
+		deleted[i] = n;
 	}
 }
 
@@ -501,12 +502,13 @@ static void
 ctc_reconcile_counts(const CtcRegistry *reg, const int64 *before, int npairs,
 					 int64 *counts)
 {
-	int64	   *gone = palloc(sizeof(int64) * reg->nrules);
+	int64	   *gone;
 
 	if (!pgstat_track_counts)
 		return;					/* no statistics: the CTEs' counts stand */
 
-	ctc_count_deletions(reg, gone, -1);
+	gone = palloc(sizeof(int64) * reg->nrules);
+	ctc_count_deletions(reg, gone);
 	for (int i = 0; i < reg->nrules; i++)
 	{
 		int64		counted = 0;

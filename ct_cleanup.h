@@ -137,7 +137,7 @@ extern void ctc_pair_lock_key(pg_uuid_t *client, pg_uuid_t *trainer,
 							  int32 *key1, int32 *key2);
 extern SPIPlanPtr ctc_cached_plan(const char *sql, int nargs, Oid *argtypes);
 extern char *ctc_spi_strdup(const char *value);
-extern char *ctc_uuid_text(Datum value, bool isnull);
+extern char *ctc_uuid_text(Datum value);
 
 /* ct_registry.c */
 extern CtcRule *ctc_load_rules(CtcCaller *c, int *nrules);
