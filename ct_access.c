@@ -1,7 +1,7 @@
 /*-------------------------------------------------------------------------
  *
  * ct_access.c
- *		Who is calling, whether they may, and whose rights the work runs with.
+ *		Who is calling, and running work with another role's rights.
  *
  * Every SQL entry point is declared SECURITY INVOKER, so that GetUserId() at
  * entry is the role whose privileges are in effect where the function was
@@ -13,13 +13,27 @@
  * to run if the function was altered to SECURITY DEFINER, because GetUserId()
  * would then be the owner for everyone.
  *
- * Work is then done under other identities with SetUserIdAndSecContext(),
- * exactly as fmgr_security_definer() and ri_triggers.c do: as the extension
- * owner for the registry, settings and audit log, and as the owner of the
- * registered tables for the deletes.  An error needs no cleanup: transaction
- * and subtransaction abort restore the user id and security context.
+ * All work is then done through ctc_run_as(): as the extension owner for the
+ * registry, settings and audit log, as the owner of the registered tables
+ * for the deletes, as the owner of a people relation to read it, and as the
+ * caller for the admin_check and actor_id functions.  Whatever runs there
+ * may be someone else's code (a trigger, a rule, a view's functions, a
+ * predicate), so ctc_run_as() does what PostgreSQL does around such code in
+ * index_build() and REFRESH MATERIALIZED VIEW:
  *
- * This file also holds the pair lock and the per-backend statement cache.
+ *	- SetUserIdAndSecContext() with SECURITY_LOCAL_USERID_CHANGE (no SET
+ *	  ROLE) and SECURITY_RESTRICTED_OPERATION: no temporary objects, no
+ *	  deferred triggers (PostgreSQL refuses to fire them), no cursors WITH
+ *	  HOLD, nothing that could outlive the call with borrowed rights;
+ *	- NewGUCNestLevel() ... AtEOXact_GUC(false): a SET or set_config() done
+ *	  inside, even without LOCAL, ends with the call.
+ *
+ * An error needs no cleanup: transaction and subtransaction abort restore the
+ * user id, the security context and the GUC nest level.
+ *
+ * This file also keeps the plans of the few fixed statements (registry and
+ * settings reads, audit inserts, people queries) for the life of the backend;
+ * the registry's own statements belong to the cached registry (ct_cache.c).
  *
  * IDENTIFICATION
  *		ct_access.c
@@ -34,32 +48,59 @@
 #include "catalog/indexing.h"
 #include "catalog/pg_extension.h"
 #include "catalog/pg_proc.h"
-#include "common/hashfn.h"
 #include "miscadmin.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
-#include "utils/fmgrprotos.h"
+#include "utils/guc.h"
+#include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/syscache.h"
 
-/* Statements kept per backend; the least recently used is replaced. */
-#define CTC_PLAN_CACHE_SIZE		64
-
-/* One kept SPI plan and the SQL text it was prepared from. */
-typedef struct CtcCachedPlan
+/* One kept plan of a fixed statement and the text it was prepared from. */
+typedef struct CtcFixedPlan
 {
 	char	   *sql;
+	int			nargs;
+	Oid			argtypes[FUNC_MAX_ARGS];
 	SPIPlanPtr	plan;
-	uint64		last_used;
-} CtcCachedPlan;
+} CtcFixedPlan;
 
-static CtcCachedPlan ctc_plans[CTC_PLAN_CACHE_SIZE];
-static uint64 ctc_plan_clock = 0;
+/* Fixed statements seen by this backend; never freed while it lives. */
+static CtcFixedPlan *ctc_fixed_plans = NULL;
+static int	ctc_nfixed = 0;
+static int	ctc_fixed_size = 0;
+
+/* The extension owner, looked up again after any relcache invalidation. */
+static Oid	ctc_owner_cache = InvalidOid;
 
 static Oid	ctc_extension_owner(void);
+static void ctc_owner_callback(Datum arg, Oid relid);
 
+
+/*
+ * ctc_access_init
+ *		Register the invalidation callback of the cached extension owner;
+ *		called once from _PG_init.
+ */
+void
+ctc_access_init(void)
+{
+	CacheRegisterRelcacheCallback(ctc_owner_callback, (Datum) 0);
+}
+
+/*
+ * ctc_owner_callback
+ *		The owner changes only with the owner of the extension's own tables
+ *		(REASSIGN OWNED), which invalidates their relcache entries: forget
+ *		it on any relcache invalidation.
+ */
+static void
+ctc_owner_callback(Datum arg, Oid relid)
+{
+	ctc_owner_cache = InvalidOid;
+}
 
 /*
  * ctc_enter
@@ -69,6 +110,11 @@ static Oid	ctc_extension_owner(void);
  * Refuses (42501) when the function has been altered to SECURITY DEFINER.
  * Refusing security-restricted operations is left to ctc_require_admin()
  * and ctc_require_owner(), which know what to log.
+ *
+ * Pending invalidations are processed first, so that the caches (the
+ * settings behind the admin check above all) reflect every change that
+ * committed before the call, even inside a transaction that has taken no
+ * new lock since.
  */
 void
 ctc_enter(FunctionCallInfo fcinfo, CtcCaller *c)
@@ -76,9 +122,11 @@ ctc_enter(FunctionCallInfo fcinfo, CtcCaller *c)
 	HeapTuple	proctup;
 	Form_pg_proc procform;
 
+	AcceptInvalidationMessages();
 	memset(c, 0, sizeof(CtcCaller));
 	c->fn_oid = fcinfo->flinfo->fn_oid;
 	c->caller = GetUserId();
+	c->session_user = GetSessionUserId();
 
 	proctup = SearchSysCache1(PROCOID, ObjectIdGetDatum(c->fn_oid));
 	if (!HeapTupleIsValid(proctup))
@@ -102,25 +150,19 @@ ctc_enter(FunctionCallInfo fcinfo, CtcCaller *c)
 
 /*
  * ctc_extension_owner
- *		The owner recorded in pg_extension for ct_cleanup, looked up once per
- *		backend and again after any invalidation the caches see: the owner
- *		changes only with the owner of the extension's own tables (REASSIGN
- *		OWNED), which invalidates them.
+ *		The owner recorded in pg_extension for ct_cleanup (cached).
  */
 static Oid
 ctc_extension_owner(void)
 {
-	static Oid	cached_owner = InvalidOid;
-	static uint64 cached_generation = 0;
 	Relation	rel;
 	ScanKeyData key;
 	SysScanDesc scan;
 	HeapTuple	tup;
 	Oid			owner;
 
-	if (OidIsValid(cached_owner) && cached_generation == ctc_cache_generation())
-		return cached_owner;
-	cached_generation = ctc_cache_generation();
+	if (OidIsValid(ctc_owner_cache))
+		return ctc_owner_cache;
 
 	rel = table_open(ExtensionRelationId, AccessShareLock);
 	ScanKeyInit(&key, Anum_pg_extension_extname, BTEqualStrategyNumber,
@@ -134,111 +176,39 @@ ctc_extension_owner(void)
 	owner = ((Form_pg_extension) GETSTRUCT(tup))->extowner;
 	systable_endscan(scan);
 	table_close(rel, AccessShareLock);
-	cached_owner = owner;
+	ctc_owner_cache = owner;
 	return owner;
 }
 
 /*
- * ctc_become
- *		Run as "role" until ctc_restore(), keeping the current security
- *		restrictions and forbidding SET ROLE meanwhile.
+ * ctc_run_as
+ *		Run as "role", in a security-restricted operation with a GUC nest
+ *		level of its own, until ctc_run_as_end(state).  Calls nest.
  *
  * extra_flags may add SECURITY_NOFORCE_RLS, as ri_triggers.c does, so that
  * FORCE ROW LEVEL SECURITY on an application table does not hide rows from
- * its owner.  Calls do not nest.
+ * its owner.
  */
 void
-ctc_become(CtcCaller *c, Oid role, int extra_flags)
+ctc_run_as(CtcRunAs *state, Oid role, int extra_flags)
 {
-	GetUserIdAndSecContext(&c->save_userid, &c->save_sec_context);
-	SetUserIdAndSecContext(role, c->save_sec_context |
-						   SECURITY_LOCAL_USERID_CHANGE | extra_flags);
+	GetUserIdAndSecContext(&state->save_userid, &state->save_sec_context);
+	SetUserIdAndSecContext(role, state->save_sec_context |
+						   SECURITY_LOCAL_USERID_CHANGE |
+						   SECURITY_RESTRICTED_OPERATION | extra_flags);
+	state->guc_level = NewGUCNestLevel();
 }
 
 /*
- * ctc_restore
- *		Return to the identity saved by ctc_become().
+ * ctc_run_as_end
+ *		Undo every setting made since ctc_run_as(), SET or not, and return
+ *		to the identity and security context saved there.
  */
 void
-ctc_restore(CtcCaller *c)
+ctc_run_as_end(CtcRunAs *state)
 {
-	SetUserIdAndSecContext(c->save_userid, c->save_sec_context);
-}
-
-/*
- * ctc_caller_is_admin
- *		Is the caller a superuser, does it have the privileges of the role
- *		named by the admin_role setting, or does the admin_check function
- *		return true for it?
- *
- * has_privs_of_role, not is_member_of_role: a NOINHERIT member is an admin
- * only after SET ROLE.  A missing role means only superusers are admins.
- * admin_check runs with the caller's rights (see ct_settings.c).
- */
-bool
-ctc_caller_is_admin(CtcCaller *c)
-{
-	Oid			role;
-
-	if (superuser_arg(c->caller))
-		return true;
-
-	role = get_role_oid(ctc_get_settings(c)->admin_role, true);
-	if (OidIsValid(role) && has_privs_of_role(c->caller, role))
-		return true;
-
-	return ctc_admin_check(c);
-}
-
-/*
- * ctc_require_admin
- *		Refuse (42501) a caller that is not an admin, or any call inside a
- *		security-restricted operation, after one server-log line naming the
- *		role and, when argtype is valid, the first two arguments (the client
- *		and trainer ids, or arrays of them), formatted only then.
- */
-void
-ctc_require_admin(CtcCaller *c, FunctionCallInfo fcinfo, Oid argtype)
-{
-	bool		restricted = InSecurityRestrictedOperation();
-	const char *role_name;
-	char	   *ids = "";
-
-	if (!restricted && ctc_caller_is_admin(c))
-		return;
-
-	role_name = GetUserNameFromId(c->caller, false);
-	if (OidIsValid(argtype))
-	{
-		Oid			outfunc;
-		bool		isvarlena;
-
-		getTypeOutputInfo(argtype, &outfunc, &isvarlena);
-		ids = psprintf(": client %s, trainer %s",
-					   PG_ARGISNULL(0) ? "NULL" : OidOutputFunctionCall(outfunc, PG_GETARG_DATUM(0)),
-					   PG_ARGISNULL(1) ? "NULL" : OidOutputFunctionCall(outfunc, PG_GETARG_DATUM(1)));
-	}
-
-	if (restricted)
-	{
-		ereport(LOG,
-				(errmsg("%s refused inside a security-restricted operation for role \"%s\"%s",
-						c->fn_name, role_name, ids)));
-		ereport(ERROR,
-				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("cannot run %s inside a security-restricted operation",
-						c->fn_name),
-				 errdetail("Operations such as ANALYZE, REINDEX or VACUUM run index expressions and similar code with restricted rights.")));
-	}
-
-	ereport(LOG,
-			(errmsg("%s refused for role \"%s\", which is not a ct_cleanup admin%s",
-					c->fn_name, role_name, ids)));
-	ereport(ERROR,
-			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-			 errmsg("permission denied for function %s", c->fn_name),
-			 errdetail("Role \"%s\" is not a ct_cleanup admin.", role_name),
-			 errhint("Admins are superusers, roles with the privileges of the role named by the admin_role setting, and callers the admin_check function approves (see ct_cleanup_settings).")));
+	AtEOXact_GUC(false, state->guc_level);
+	SetUserIdAndSecContext(state->save_userid, state->save_sec_context);
 }
 
 /*
@@ -266,88 +236,67 @@ ctc_require_owner(CtcCaller *c)
 }
 
 /*
- * ctc_pair_lock_key
- *		The advisory lock key of a pair: hashes of the two ids in sorted
- *		order, in the two-int4 key space, so that it cannot collide with an
- *		application's bigint advisory locks.  Symmetric in the two ids,
- *		because "either" rules make (a, b) and (b, a) delete the same rows.
- */
-void
-ctc_pair_lock_key(pg_uuid_t *client, pg_uuid_t *trainer, int32 *key1, int32 *key2)
-{
-	pg_uuid_t  *lo = client;
-	pg_uuid_t  *hi = trainer;
-
-	if (memcmp(client->data, trainer->data, UUID_LEN) > 0)
-	{
-		lo = trainer;
-		hi = client;
-	}
-	*key1 = (int32) hash_bytes(lo->data, UUID_LEN);
-	*key2 = (int32) hash_bytes(hi->data, UUID_LEN);
-}
-
-/*
- * ctc_lock_pair
- *		Take the transaction-scoped advisory lock of the pair.
- */
-void
-ctc_lock_pair(pg_uuid_t *client, pg_uuid_t *trainer)
-{
-	int32		key1;
-	int32		key2;
-
-	ctc_pair_lock_key(client, trainer, &key1, &key2);
-	DirectFunctionCall2(pg_advisory_xact_lock_int4,
-						Int32GetDatum(key1), Int32GetDatum(key2));
-}
-
-/*
- * ctc_cached_plan
- *		A kept SPI plan for "sql", prepared once per backend and reused.
- *
- * The SQL text is the cache key: when the registry or a setting changes, the
- * generated text changes, and the old plan ages out of the small LRU cache.
- * Dependencies on tables are tracked by the plan cache itself.  SPI must be
- * connected, as the role whose name lookups the statement needs.
+ * ctc_prepare
+ *		SPI_prepare and SPI_keepplan "sql"; the caller owns the plan and
+ *		frees it with SPI_freeplan.  SPI must be connected, as the role whose
+ *		name lookups the statement needs.
  */
 SPIPlanPtr
-ctc_cached_plan(const char *sql, int nargs, Oid *argtypes)
+ctc_prepare(const char *sql, int nargs, Oid *argtypes)
 {
-	CtcCachedPlan *entry = &ctc_plans[0];
-	SPIPlanPtr	plan;
+	SPIPlanPtr	plan = SPI_prepare(sql, nargs, argtypes);
 
-	for (int i = 0; i < CTC_PLAN_CACHE_SIZE; i++)
-	{
-		if (ctc_plans[i].sql != NULL && strcmp(ctc_plans[i].sql, sql) == 0)
-		{
-			ctc_plans[i].last_used = ++ctc_plan_clock;
-			return ctc_plans[i].plan;
-		}
-		if (ctc_plans[i].last_used < entry->last_used)
-			entry = &ctc_plans[i];
-	}
-
-	/* replace the least recently used entry */
-	if (entry->sql != NULL)
-	{
-		pfree(entry->sql);
-		entry->sql = NULL;
-		SPI_freeplan(entry->plan);
-		entry->plan = NULL;
-	}
-
-	plan = SPI_prepare(sql, nargs, argtypes);
 	if (plan == NULL)
 		elog(ERROR, "SPI_prepare failed for \"%s\": %s",
 			 sql, SPI_result_code_string(SPI_result));
 	if (SPI_keepplan(plan) != 0)
 		elog(ERROR, "SPI_keepplan failed");
-
-	entry->plan = plan;
-	entry->sql = MemoryContextStrdup(TopMemoryContext, sql);
-	entry->last_used = ++ctc_plan_clock;
 	return plan;
+}
+
+/*
+ * ctc_fixed_plan
+ *		A kept plan for a fixed statement, prepared once per backend and
+ *		reused; keyed by the text and the argument types.
+ *
+ * Only statements whose number is bounded go here (registry, settings and
+ * audit statements, one query per people relation): entries are never
+ * evicted, so a plan handed out stays valid while any caller uses it.
+ * Dependencies on tables are tracked by the plan cache itself.
+ */
+SPIPlanPtr
+ctc_fixed_plan(const char *sql, int nargs, Oid *argtypes)
+{
+	CtcFixedPlan *entry;
+
+	Assert(nargs <= FUNC_MAX_ARGS);
+	for (int i = 0; i < ctc_nfixed; i++)
+	{
+		entry = &ctc_fixed_plans[i];
+		if (entry->nargs == nargs && strcmp(entry->sql, sql) == 0 &&
+			(nargs == 0 || memcmp(entry->argtypes, argtypes, sizeof(Oid) * nargs) == 0))
+			return entry->plan;
+	}
+
+	if (ctc_nfixed == ctc_fixed_size)
+	{
+		int			size = Max(16, ctc_fixed_size * 2);
+
+		ctc_fixed_plans = ctc_fixed_plans == NULL ?
+			MemoryContextAlloc(TopMemoryContext, sizeof(CtcFixedPlan) * size) :
+			repalloc(ctc_fixed_plans, sizeof(CtcFixedPlan) * size);
+		ctc_fixed_size = size;
+	}
+
+	/* prepare before taking the slot: an error leaves the list as it was */
+	entry = &ctc_fixed_plans[ctc_nfixed];
+	entry->plan = ctc_prepare(sql, nargs, argtypes);
+	entry->sql = MemoryContextStrdup(TopMemoryContext, sql);
+	entry->nargs = nargs;
+	if (nargs > 0)
+		memcpy(entry->argtypes, argtypes, sizeof(Oid) * nargs);
+	ctc_nfixed++;
+	return entry->plan;
 }
 
 /*

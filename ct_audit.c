@@ -23,23 +23,33 @@
 #include "utils/builtins.h"
 #include "utils/fmgrprotos.h"
 #include "utils/json.h"
+#include "utils/lsyscache.h"
 #include "utils/jsonb.h"
+#include "utils/hsearch.h"
 #include "utils/numeric.h"
 
 static Datum ctc_jsonb_object(const char *const *keys, const int64 *values, int n);
 
+/*
+ * %1$s the schema; %2$s the session_role column and %3$s its value, both
+ * empty for a 1.0 audit table (the library serves every installed version).
+ */
 #define CTC_SQL_AUDIT_MANY \
-	"INSERT INTO %s.ct_cleanup_audit (admin_role, actor_id, client_id," \
-	" trainer_id, counts, details, total, reason)" \
-	" SELECT $1, $2, u.c, u.t, u.counts, u.details, u.total, $8" \
-	" FROM ROWS FROM (pg_catalog.unnest($3), pg_catalog.unnest($4)," \
-	" pg_catalog.unnest($5), pg_catalog.unnest($6), pg_catalog.unnest($7))" \
-	" WITH ORDINALITY AS u(c, t, counts, details, total, i)" \
-	" ORDER BY u.i RETURNING id"
+	"INSERT INTO %1$s.ct_cleanup_audit (admin_role%2$s, actor_id," \
+	" client_id, trainer_id, counts, details, total, reason)" \
+	" SELECT $1%3$s, $3, u.c, u.t, u.counts, u.details, u.total, $9" \
+	" FROM ROWS FROM (pg_catalog.unnest($4), pg_catalog.unnest($5)," \
+	" pg_catalog.unnest($6), pg_catalog.unnest($7), pg_catalog.unnest($8))" \
+	" AS u(c, t, counts, details, total)" \
+	" RETURNING id, client_id, trainer_id"
 #define CTC_SQL_AUDIT \
-	"INSERT INTO %s.ct_cleanup_audit (admin_role, actor_id, client_id," \
-	" trainer_id, counts, details, total, reason)" \
-	" VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id"
+	"INSERT INTO %1$s.ct_cleanup_audit (admin_role%2$s, actor_id," \
+	" client_id, trainer_id, counts, details, total, reason)" \
+	" VALUES ($1%3$s, $3, $4, $5, $6, $7, $8, $9) RETURNING id, client_id, trainer_id"
+
+#define CTC_AUDIT_NARGS 9
+
+static void ctc_audit_ids(const CtcPairs *pairs, int64 *ids);
 
 
 /*
@@ -101,110 +111,157 @@ ctc_jsonb_object(const char *const *keys, const int64 *values, int n)
 
 /*
  * ctc_write_audit
- *		Insert the audit row of one cleanup, as the extension owner, and
- *		return its id.  The admin_role column records the caller, actor_id
- *		the acting application user (NULL when unknown).
+ *		Insert the audit rows of a cleanup, one per pair, as the extension
+ *		owner, with one statement, and return their ids in ids[] in the
+ *		order of the pairs.  admin_role records the caller, session_role the
+ *		session's login role (they differ after SET ROLE), actor_id the
+ *		acting application user (NULL when unknown).
  */
-int64
-ctc_write_audit(CtcCaller *c, Datum client, Datum trainer, Datum reason,
-				bool reason_null, const char *actor, const CtcOutcome *outcome)
+void
+ctc_write_audit(CtcCaller *c, const CtcPairs *pairs, Datum reason,
+				bool reason_null, const char *actor, const CtcOutcome *outcomes,
+				int64 *ids)
 {
-	Oid			argtypes[8] = {NAMEOID, TEXTOID, UUIDOID, UUIDOID,
-							   JSONBOID, JSONBOID, INT8OID, TEXTOID};
-	Datum		values[8];
-	char		nulls[8] = {' ', 'n', ' ', ' ', ' ', ' ', ' ', ' '};
+	bool		one = pairs->n == 1;
+	Oid			argtypes[CTC_AUDIT_NARGS] = {NAMEOID, NAMEOID, TEXTOID,
+		one ? UUIDOID : UUIDARRAYOID, one ? UUIDOID : UUIDARRAYOID,
+		one ? JSONBOID : JSONBARRAYOID, one ? JSONBOID : JSONBARRAYOID,
+	one ? INT8OID : INT8ARRAYOID, TEXTOID};
+	Datum		values[CTC_AUDIT_NARGS];
+	char		nulls[CTC_AUDIT_NARGS];
 	SPIPlanPtr	plan;
+	CtcRunAs	as;
 	int			rc;
-	bool		isnull;
-	int64		id;
+	Oid			audit = get_relname_relid("ct_cleanup_audit", c->ext_schema);
+	bool		session_column = OidIsValid(audit) &&
+		get_attnum(audit, "session_role") != InvalidAttrNumber;
 
+	memset(nulls, ' ', sizeof(nulls));
 	values[0] = DirectFunctionCall1(namein,
 									CStringGetDatum(GetUserNameFromId(c->caller, false)));
-	if (actor != NULL)
+	values[1] = DirectFunctionCall1(namein,
+									CStringGetDatum(GetUserNameFromId(c->session_user, false)));
+	values[2] = actor ? CStringGetTextDatum(actor) : (Datum) 0;
+	nulls[2] = actor ? ' ' : 'n';
+	if (one)
 	{
-		values[1] = CStringGetTextDatum(actor);
-		nulls[1] = ' ';
+		values[3] = pairs->clients[0];
+		values[4] = pairs->trainers[0];
+		values[5] = outcomes[0].counts;
+		values[6] = outcomes[0].details;
+		values[7] = Int64GetDatum(outcomes[0].total);
 	}
-	values[2] = client;
-	values[3] = trainer;
-	values[4] = outcome->counts;
-	values[5] = outcome->details;
-	values[6] = Int64GetDatum(outcome->total);
-	values[7] = reason;
-	if (reason_null)
-		nulls[7] = 'n';
+	else
+	{
+		Datum	   *counts = palloc(sizeof(Datum) * pairs->n);
+		Datum	   *details = palloc(sizeof(Datum) * pairs->n);
+		Datum	   *totals = palloc(sizeof(Datum) * pairs->n);
 
-	ctc_become(c, c->ext_owner, 0);
+		for (int i = 0; i < pairs->n; i++)
+		{
+			counts[i] = outcomes[i].counts;
+			details[i] = outcomes[i].details;
+			totals[i] = Int64GetDatum(outcomes[i].total);
+		}
+		values[3] = PointerGetDatum(construct_array(pairs->clients, pairs->n, UUIDOID,
+													UUID_LEN, false, TYPALIGN_CHAR));
+		values[4] = PointerGetDatum(construct_array(pairs->trainers, pairs->n, UUIDOID,
+													UUID_LEN, false, TYPALIGN_CHAR));
+		values[5] = PointerGetDatum(construct_array(counts, pairs->n, JSONBOID, -1,
+													false, TYPALIGN_INT));
+		values[6] = PointerGetDatum(construct_array(details, pairs->n, JSONBOID, -1,
+													false, TYPALIGN_INT));
+		values[7] = PointerGetDatum(construct_array(totals, pairs->n, INT8OID, 8,
+													FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	}
+	values[8] = reason;
+	nulls[8] = reason_null ? 'n' : ' ';
+
+	ctc_run_as(&as, c->ext_owner, 0);
 	SPI_connect();
-	plan = ctc_cached_plan(psprintf(CTC_SQL_AUDIT, c->schema_quoted), 8, argtypes);
-	rc = SPI_execute_plan(plan, values, nulls, false, 1);
-	if (rc != SPI_OK_INSERT_RETURNING || SPI_processed != 1)
-		elog(ERROR, "writing the ct_cleanup audit row failed: %s",
+	plan = ctc_fixed_plan(psprintf(one ? CTC_SQL_AUDIT : CTC_SQL_AUDIT_MANY,
+								   c->schema_quoted,
+								   session_column ? ", session_role" : "",
+								   session_column ? ", $2" : ""),
+						  CTC_AUDIT_NARGS, argtypes);
+	rc = SPI_execute_plan(plan, values, nulls, false, 0);
+	if (rc != SPI_OK_INSERT_RETURNING || SPI_processed != (uint64) pairs->n)
+		elog(ERROR, "writing the ct_cleanup audit rows failed: %s",
 			 SPI_result_code_string(rc));
-	id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
-									 SPI_tuptable->tupdesc, 1, &isnull));
+	ctc_audit_ids(pairs, ids);
 	SPI_finish();
-	ctc_restore(c);
-	return id;
+	ctc_run_as_end(&as);
 }
 
 /*
- * ctc_write_audit_many
- *		Insert the audit rows of a batch, one per pair, with one statement,
- *		and return their ids in ids[] in the order of the pairs.
+ * ctc_audit_ids
+ *		The ids of the audit rows in SPI_tuptable (id, client_id,
+ *		trainer_id), by pair: RETURNING does not promise the order of the
+ *		rows, so each is matched to its pair (pairs are distinct).
+ */
+static void
+ctc_audit_ids(const CtcPairs *pairs, int64 *ids)
+{
+	HASHCTL		ctl;
+	HTAB	   *byid;
+	typedef struct
+	{
+		char		key[2 * UUID_LEN];
+		int64		id;
+	}			CtcAuditEntry;
+
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.keysize = 2 * UUID_LEN;
+	ctl.entrysize = sizeof(CtcAuditEntry);
+	ctl.hcxt = CurrentMemoryContext;
+	byid = hash_create("ct_cleanup audit ids", Max(pairs->n, 1), &ctl,
+					   HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	for (uint64 row = 0; row < SPI_processed; row++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[row];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		char		key[2 * UUID_LEN];
+		bool		isnull;
+		CtcAuditEntry *entry;
+
+		memcpy(key, DatumGetUUIDP(SPI_getbinval(tup, desc, 2, &isnull))->data, UUID_LEN);
+		memcpy(key + UUID_LEN, DatumGetUUIDP(SPI_getbinval(tup, desc, 3, &isnull))->data, UUID_LEN);
+		entry = hash_search(byid, key, HASH_ENTER, NULL);
+		entry->id = DatumGetInt64(SPI_getbinval(tup, desc, 1, &isnull));
+	}
+	for (int i = 0; i < pairs->n; i++)
+	{
+		char		key[2 * UUID_LEN];
+		CtcAuditEntry *entry;
+
+		memcpy(key, DatumGetUUIDP(pairs->clients[i])->data, UUID_LEN);
+		memcpy(key + UUID_LEN, DatumGetUUIDP(pairs->trainers[i])->data, UUID_LEN);
+		entry = hash_search(byid, key, HASH_FIND, NULL);
+		if (entry == NULL)
+			elog(ERROR, "audit row of pair %d is missing", i + 1);
+		ids[i] = entry->id;
+	}
+	hash_destroy(byid);
+}
+
+/*
+ * ctc_result_values
+ *		The columns of a ct_cleanup_result row: the pair, the counts, details
+ *		and audit id.
  */
 void
-ctc_write_audit_many(CtcCaller *c, int npairs, Datum *clients, Datum *trainers,
-					 Datum reason, bool reason_null, const char *actor,
-					 const CtcOutcome *outcomes, int64 *ids)
+ctc_result_values(const CtcOutcome *outcome, Datum client, Datum trainer,
+				  int64 audit_id, bool audit_null, Datum *values, bool *nulls)
 {
-	Oid			argtypes[8] = {NAMEOID, TEXTOID, UUIDARRAYOID, UUIDARRAYOID,
-							   JSONBARRAYOID, JSONBARRAYOID, INT8ARRAYOID, TEXTOID};
-	Datum		values[8];
-	char		nulls[8] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
-	Datum	   *counts = palloc(sizeof(Datum) * npairs);
-	Datum	   *details = palloc(sizeof(Datum) * npairs);
-	Datum	   *totals = palloc(sizeof(Datum) * npairs);
-	SPIPlanPtr	plan;
-	int			rc;
+	int			col = 0;
 
-	for (int i = 0; i < npairs; i++)
-	{
-		counts[i] = outcomes[i].counts;
-		details[i] = outcomes[i].details;
-		totals[i] = Int64GetDatum(outcomes[i].total);
-	}
-	values[0] = DirectFunctionCall1(namein,
-									CStringGetDatum(GetUserNameFromId(c->caller, false)));
-	values[1] = actor ? CStringGetTextDatum(actor) : (Datum) 0;
-	nulls[1] = actor ? ' ' : 'n';
-	values[2] = PointerGetDatum(construct_array(clients, npairs, UUIDOID, UUID_LEN,
-												false, TYPALIGN_CHAR));
-	values[3] = PointerGetDatum(construct_array(trainers, npairs, UUIDOID, UUID_LEN,
-												false, TYPALIGN_CHAR));
-	values[4] = PointerGetDatum(construct_array(counts, npairs, JSONBOID, -1,
-												false, TYPALIGN_INT));
-	values[5] = PointerGetDatum(construct_array(details, npairs, JSONBOID, -1,
-												false, TYPALIGN_INT));
-	values[6] = PointerGetDatum(construct_array(totals, npairs, INT8OID, 8,
-												FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
-	values[7] = reason;
-	nulls[7] = reason_null ? 'n' : ' ';
-
-	ctc_become(c, c->ext_owner, 0);
-	SPI_connect();
-	plan = ctc_cached_plan(psprintf(CTC_SQL_AUDIT_MANY, c->schema_quoted), 8, argtypes);
-	rc = SPI_execute_plan(plan, values, nulls, false, 0);
-	if (rc != SPI_OK_INSERT_RETURNING || SPI_processed != (uint64) npairs)
-		elog(ERROR, "writing the ct_cleanup audit rows failed: %s",
-			 SPI_result_code_string(rc));
-	for (int i = 0; i < npairs; i++)
-	{
-		bool		isnull;
-
-		ids[i] = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[i],
-											 SPI_tuptable->tupdesc, 1, &isnull));
-	}
-	SPI_finish();
-	ctc_restore(c);
+	memset(nulls, false, sizeof(bool) * CTC_RESULT_NATTS);
+	values[col++] = client;
+	values[col++] = trainer;
+	for (int i = 0; i < CTC_NUM_CATEGORIES; i++)
+		values[col++] = Int64GetDatum(outcome->category_counts[i]);
+	values[col++] = Int64GetDatum(outcome->total);
+	values[col++] = outcome->details;
+	nulls[col] = audit_null;
+	values[col++] = Int64GetDatum(audit_id);
 }

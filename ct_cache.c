@@ -2,17 +2,22 @@
  *
  * ct_cache.c
  *		Per-backend cache of the resolved registry (rules, their catalog
- *		details and the generated statements) and of the settings.
+ *		details, the generated statements and their plans) and of the
+ *		settings.
  *
  * Once warm, a cleanup reads neither the registry nor the settings through
  * SPI and builds no SQL: it locks the registered tables and reuses what is
- * cached.  The cache is dropped by invalidation callbacks:
+ * cached.  Both are built from the latest committed state (ct_registry.c,
+ * ct_settings.c), never from the caller's snapshot.  The cache is dropped by
+ * invalidation callbacks:
  *
  *	- a relcache invalidation of ct_cleanup_rule or ct_cleanup_setting, sent
  *	  by the statement trigger ct_cleanup_changed on every change to them
  *	  (to every backend, at commit);
- *	- a relcache invalidation of any registered table, which PostgreSQL sends
- *	  for every ALTER, RENAME, DROP, owner change or constraint change;
+ *	- a relcache invalidation of any registered table, or of a table their
+ *	  foreign-key actions change (the "watched" tables, whose triggers were
+ *	  checked), which PostgreSQL sends for every ALTER, RENAME, DROP, owner,
+ *	  trigger or constraint change;
  *	- any change to a schema (syscache NAMESPACEOID), which renames tables
  *	  without touching them;
  *	- a full reset (relid InvalidOid).
@@ -23,6 +28,12 @@
  * If an invalidation arrives while the cache is being built, the result is
  * used for this call only and not kept.
  *
+ * The registry owns the plans of its statements: they are prepared on first
+ * use, kept, and freed by a reset callback of the registry's memory context,
+ * so they live exactly as long as the registry (a dropped registry still in
+ * use by a call is freed at the end of its transaction, ctc_keep_context).
+ * Nothing is evicted while a call holds it, whatever the number of rules.
+ *
  * IDENTIFICATION
  *		ct_cache.c
  *
@@ -30,6 +41,7 @@
  */
 #include "ct_cleanup.h"
 
+#include "catalog/pg_type.h"
 #include "commands/trigger.h"
 #include "storage/lmgr.h"
 #include "utils/inval.h"
@@ -43,8 +55,8 @@ PG_FUNCTION_INFO_V1(ct_cleanup_changed);
 static CtcRegistry *ctc_registry = NULL;
 static MemoryContext ctc_registry_cxt = NULL;
 
-/* The cached settings, valid when ctc_settings_cxt is not NULL. */
-static CtcSettings ctc_settings_cache;
+/* The cached settings, or NULL; they live in ctc_settings_cxt. */
+static CtcSettings *ctc_settings = NULL;
 static MemoryContext ctc_settings_cxt = NULL;
 
 /* Our own tables, as of the last build. */
@@ -59,6 +71,8 @@ static void ctc_drop_settings(void);
 static void ctc_relcache_callback(Datum arg, Oid relid);
 static void ctc_namespace_callback(Datum arg, int cacheid, uint32 hashvalue);
 static MemoryContext ctc_keep_context(MemoryContext cxt, MemoryContext *slot);
+static void ctc_free_plans(void *arg);
+static CtcRegistry *ctc_build_registry(CtcCaller *c, LOCKMODE lockmode);
 
 
 /*
@@ -103,6 +117,14 @@ ctc_relcache_callback(Datum arg, Oid relid)
 			return;
 		}
 	}
+	for (int i = 0; i < ctc_registry->nwatched; i++)
+	{
+		if (ctc_registry->watched[i] == relid)
+		{
+			ctc_drop_registry();
+			return;
+		}
+	}
 }
 
 /*
@@ -130,7 +152,7 @@ ctc_drop_registry(void)
 static void
 ctc_drop_settings(void)
 {
-	ctc_settings_cache.admin_role = NULL;	/* marks the cache empty */
+	ctc_settings = NULL;
 	ctc_inval_count++;
 }
 
@@ -162,7 +184,6 @@ ctc_get_registry(CtcCaller *c, LOCKMODE lockmode)
 {
 	CtcRegistry *reg;
 	MemoryContext cxt;
-	MemoryContext oldcxt;
 	uint64		inval_count;
 
 	if (ctc_registry != NULL)
@@ -178,25 +199,16 @@ ctc_get_registry(CtcCaller *c, LOCKMODE lockmode)
 	inval_count = ctc_inval_count;
 	cxt = AllocSetContextCreate(CurrentMemoryContext, "ct_cleanup registry",
 								ALLOCSET_SMALL_SIZES);
-	oldcxt = MemoryContextSwitchTo(cxt);
-	reg = palloc0(sizeof(CtcRegistry));
-	reg->rules = ctc_load_rules(c, &reg->nrules);
-	ctc_resolve_rules(reg->rules, reg->nrules, lockmode, &reg->owner);
-	if (reg->nrules > 0)
 	{
-		reg->cleanup_sql = ctc_build_statement(reg->rules, reg->nrules, false, false);
-		reg->preview_sql = ctc_build_statement(reg->rules, reg->nrules, true, false);
-		reg->cleanup_many_sql = ctc_build_statement(reg->rules, reg->nrules, false, true);
-		reg->preview_many_sql = ctc_build_statement(reg->rules, reg->nrules, true, true);
-		reg->delete_order = ctc_delete_order(reg->rules, reg->nrules);
-		if (reg->delete_order != NULL)
-		{
-			reg->delete_sql = palloc(sizeof(char *) * reg->nrules);
-			for (int i = 0; i < reg->nrules; i++)
-				reg->delete_sql[i] = ctc_build_delete(reg->rules, i);
-		}
+		MemoryContext oldcxt = MemoryContextSwitchTo(cxt);
+		MemoryContextCallback *cb = palloc(sizeof(MemoryContextCallback));
+
+		reg = ctc_build_registry(c, lockmode);
+		cb->func = ctc_free_plans;
+		cb->arg = reg;
+		MemoryContextRegisterResetCallback(cxt, cb);
+		MemoryContextSwitchTo(oldcxt);
 	}
-	MemoryContextSwitchTo(oldcxt);
 
 	/* keep it, unless an invalidation arrived meanwhile */
 	if (inval_count == ctc_inval_count)
@@ -209,8 +221,94 @@ ctc_get_registry(CtcCaller *c, LOCKMODE lockmode)
 }
 
 /*
+ * ctc_build_registry
+ *		Load and resolve the registry (locking its tables), check the
+ *		deferred triggers, and build the text of every statement, in the
+ *		current memory context.  Plans are made on first use.
+ */
+static CtcRegistry *
+ctc_build_registry(CtcCaller *c, LOCKMODE lockmode)
+{
+	CtcRegistry *reg = palloc0(sizeof(CtcRegistry));
+	int			n;
+
+	reg->rules = ctc_load_rules(c, &reg->nrules);
+	ctc_resolve_rules(reg->rules, reg->nrules, lockmode, &reg->owner);
+	reg->watched = ctc_check_deferred(reg->rules, reg->nrules, &reg->nwatched);
+	n = reg->nrules * CTC_NUM_STATEMENTS;
+	reg->sql = palloc0(sizeof(char *) * Max(n, 1));
+	reg->plans = palloc0(sizeof(SPIPlanPtr) * Max(n, 1));
+	if (reg->nrules == 0)
+		return reg;
+
+	reg->delete_order = ctc_delete_order(reg->rules, reg->nrules);
+	for (int i = 0; i < reg->nrules; i++)
+	{
+		char	  **sql = &reg->sql[i * CTC_NUM_STATEMENTS];
+
+		sql[CTC_DELETE_ONE] = ctc_build_delete(reg->rules, i, false);
+		sql[CTC_DELETE_MANY] = ctc_build_delete(reg->rules, i, true);
+		sql[CTC_COUNT_ONE] = ctc_build_count(reg->rules, i, false);
+		sql[CTC_COUNT_MANY] = ctc_build_count(reg->rules, i, true);
+	}
+	if (reg->delete_order == NULL)
+		reg->cycle_sql = ctc_build_statement(reg->rules, reg->nrules);
+	return reg;
+}
+
+/*
+ * ctc_registry_plan, ctc_registry_cycle_plan
+ *		The kept plan of one of the registry's statements, prepared on first
+ *		use.  SPI must be connected, as the owner of the registered tables
+ *		(parsing checks USAGE on their schemas).
+ */
+SPIPlanPtr
+ctc_registry_plan(const CtcRegistry *reg, int rule, CtcStatement statement)
+{
+	static Oid	argtypes[2] = {UUIDARRAYOID, UUIDARRAYOID};
+	int			slot = rule * CTC_NUM_STATEMENTS + statement;
+
+	if (reg->plans[slot] == NULL)
+		reg->plans[slot] = ctc_prepare(reg->sql[slot], 2, argtypes);
+	return reg->plans[slot];
+}
+
+SPIPlanPtr
+ctc_registry_cycle_plan(const CtcRegistry *reg)
+{
+	static Oid	argtypes[2] = {UUIDARRAYOID, UUIDARRAYOID};
+
+	Assert(reg->cycle_sql != NULL);
+	if (reg->cycle_plan == NULL)
+		((CtcRegistry *) reg)->cycle_plan = ctc_prepare(reg->cycle_sql, 2, argtypes);
+	return reg->cycle_plan;
+}
+
+/*
+ * ctc_free_plans
+ *		Reset callback of a registry's memory context: free its plans.
+ */
+static void
+ctc_free_plans(void *arg)
+{
+	CtcRegistry *reg = (CtcRegistry *) arg;
+
+	for (int i = 0; i < reg->nrules * CTC_NUM_STATEMENTS; i++)
+	{
+		if (reg->plans[i] != NULL)
+			SPI_freeplan(reg->plans[i]);
+		reg->plans[i] = NULL;
+	}
+	if (reg->cycle_plan != NULL)
+		SPI_freeplan(reg->cycle_plan);
+	reg->cycle_plan = NULL;
+}
+
+/*
  * ctc_get_settings
- *		The settings, read through SPI as the extension owner when not cached.
+ *		The settings, read through SPI as the extension owner when not
+ *		cached.  What is returned stays valid until the end of the
+ *		transaction, even if an invalidation drops it from the cache.
  */
 const CtcSettings *
 ctc_get_settings(CtcCaller *c)
@@ -220,8 +318,8 @@ ctc_get_settings(CtcCaller *c)
 	uint64		inval_count;
 	CtcSettings *settings;
 
-	if (ctc_settings_cache.admin_role != NULL)
-		return &ctc_settings_cache;
+	if (ctc_settings != NULL)
+		return ctc_settings;
 
 	inval_count = ctc_inval_count;
 	cxt = AllocSetContextCreate(CurrentMemoryContext, "ct_cleanup settings",
@@ -236,19 +334,8 @@ ctc_get_settings(CtcCaller *c)
 
 	ctc_keep_context(cxt, &ctc_settings_cxt);
 	ctc_setting_relid = get_relname_relid("ct_cleanup_setting", c->ext_schema);
-	ctc_settings_cache = *settings;
-	return &ctc_settings_cache;
-}
-
-/*
- * ctc_cache_generation
- *		A number that changes whenever something the caches depend on may
- *		have changed; for other per-backend caches (ctc_enter's owner).
- */
-uint64
-ctc_cache_generation(void)
-{
-	return ctc_inval_count;
+	ctc_settings = settings;
+	return settings;
 }
 
 /*

@@ -3,23 +3,33 @@
  * ct_cleanup.h
  *		Declarations shared by the source files of the ct_cleanup extension.
  *
- * ct_cleanup.c    SQL entry points of the cleanup and preview, the retry
- *                 loop and the result row
- * ct_access.c     who is calling, admin and owner checks, rights switching,
- *                 the pair lock and the per-backend statement cache
- * ct_many.c       the batch entry points, ct_cleanup_many and
- *                 ct_cleanup_preview_many
- * ct_registry.c   registration functions, loading and checking the registry
- *                 against the catalogs, and the order of deletion
- * ct_settings.c   ct_cleanup_set(), and the functions and relations settings
- *                 name: resolving, checking and calling them
- * ct_people.c     ct_cleanup_people() and the existence checks of ids
- * ct_statement.c  the SQL a cleanup or preview runs: per-table DELETEs, the
- *                 statement of CTEs and its batch form
- * ct_cache.c      per-backend cache of the resolved registry and settings
- * ct_audit.c      the counts summary and the audit rows
- * ct_operations.c ct_cleanup_check(), ct_cleanup_suggest() and the drift
- *                 guard (version 1.1)
+ * The files form five layers; each includes only what the layers below it
+ * declare:
+ *
+ *	1. catalog access and rights
+ *	   ct_access.c     who is calling, the extension owner, running code as
+ *	                   another role (security-restricted, with a GUC nest
+ *	                   level), the kept plans of fixed statements
+ *	2. registry and settings
+ *	   ct_registry.c   the registration functions, loading the registry
+ *	                   (latest committed state) and checking it against the
+ *	                   catalogs, the order of deletion, deferred triggers
+ *	   ct_settings.c   ct_cleanup_set(), reading the settings, the admin
+ *	                   check, actor_id and the people relations
+ *	   ct_statement.c  the SQL text of the per-table statements
+ *	3. the per-backend cache
+ *	   ct_cache.c      the resolved registry with its own plans, and the
+ *	                   settings, dropped by invalidation
+ *	4. the engine
+ *	   ct_engine.c     pair locks, guard rails, the deletes and counts of
+ *	                   one or many pairs, retries
+ *	   ct_audit.c      the counts summary and the audit rows
+ *	5. SQL entry points
+ *	   ct_cleanup.c    _PG_init, ct_cleanup, ct_cleanup_preview,
+ *	                   ct_cleanup_is_admin
+ *	   ct_many.c       ct_cleanup_many, ct_cleanup_preview_many
+ *	   ct_people.c     ct_cleanup_people
+ *	   ct_operations.c ct_cleanup_check, ct_cleanup_suggest, the drift guard
  *
  * IDENTIFICATION
  *		ct_cleanup.h
@@ -33,6 +43,7 @@
 
 #include "executor/spi.h"
 #include "fmgr.h"
+#include "storage/lockdefs.h"
 #include "utils/uuid.h"
 
 /* Result categories: the 13 named ones, then "other". */
@@ -41,6 +52,50 @@
 
 /* Columns of ct_cleanup_result: the pair, the categories, total, details, audit_id. */
 #define CTC_RESULT_NATTS	(2 + CTC_NUM_CATEGORIES + 3)
+
+#define CTC_DEFAULT_ADMIN_ROLE	"ct_cleanup_admin"
+
+
+/* ---------------------------------------------------------------------
+ * Layer 1: ct_access.c
+ * ---------------------------------------------------------------------
+ */
+
+/* Who called, and where the extension lives; filled by ctc_enter(). */
+typedef struct CtcCaller
+{
+	Oid			fn_oid;			/* the SQL function being executed */
+	const char *fn_name;		/* its name, for messages */
+	Oid			caller;			/* GetUserId() at entry */
+	Oid			session_user;	/* GetSessionUserId() at entry */
+	Oid			ext_owner;
+	Oid			ext_schema;
+	const char *schema_quoted;	/* quote_identifier() of ext_schema */
+} CtcCaller;
+
+/* What ctc_run_as() changed, for ctc_run_as_end() to undo. */
+typedef struct CtcRunAs
+{
+	Oid			save_userid;
+	int			save_sec_context;
+	int			guc_level;
+} CtcRunAs;
+
+extern void ctc_access_init(void);
+extern void ctc_enter(FunctionCallInfo fcinfo, CtcCaller *c);
+extern void ctc_run_as(CtcRunAs *state, Oid role, int extra_flags);
+extern void ctc_run_as_end(CtcRunAs *state);
+extern void ctc_require_owner(CtcCaller *c);
+extern SPIPlanPtr ctc_fixed_plan(const char *sql, int nargs, Oid *argtypes);
+extern SPIPlanPtr ctc_prepare(const char *sql, int nargs, Oid *argtypes);
+extern char *ctc_spi_strdup(const char *value);
+extern char *ctc_uuid_text(Datum value);
+
+
+/* ---------------------------------------------------------------------
+ * Layer 2: ct_registry.c, ct_settings.c, ct_statement.c
+ * ---------------------------------------------------------------------
+ */
 
 extern const char *const ctc_category_names[CTC_NUM_CATEGORIES];
 
@@ -67,6 +122,7 @@ typedef struct CtcRule
 	/* resolved against the catalogs by ctc_resolve_rules() */
 	int			category_index; /* into ctc_category_names */
 	int			parent;			/* index of the parent rule, -1 if none */
+	int			root;			/* index of the pair or either rule above */
 	Oid			owner;
 	char	   *qualname;		/* quoted schema.table */
 	int			nkeys;			/* child rules: foreign key columns */
@@ -87,34 +143,94 @@ typedef struct CtcSettings
 	char	   *trainers;
 } CtcSettings;
 
-#define CTC_DEFAULT_ADMIN_ROLE	"ct_cleanup_admin"
+/* ct_registry.c */
+extern CtcRule *ctc_load_rules(CtcCaller *c, int *nrules);
+extern void ctc_resolve_rules(CtcRule *rules, int nrules, LOCKMODE lockmode,
+							  Oid *owner);
+extern int	ctc_category_index(const char *category);
+extern int *ctc_delete_order(const CtcRule *rules, int nrules);
+extern Oid *ctc_check_deferred(const CtcRule *rules, int nrules, int *nwatched);
+extern int	ctc_rule_of_relation(const CtcRule *rules, int nrules, Oid relid);
+extern char *ctc_root_constraint_name(Oid relid, const char *conname);
+extern void ctc_registry_begin(FunctionCallInfo fcinfo, CtcCaller *c, int nargs);
+extern void ctc_registry_end(CtcCaller *c);
+extern uint64 ctc_registry_exec(CtcCaller *c, const char *sql_format, int nargs,
+								Oid *argtypes, Datum *values, const char *nulls);
+extern uint64 ctc_registry_query(CtcCaller *c, const char *sql_format, int nargs,
+								 Oid *argtypes, Datum *values);
 
-/* Who called, and where the extension lives; filled by ctc_enter(). */
-typedef struct CtcCaller
+/* ct_settings.c */
+extern void ctc_read_settings(CtcCaller *c, CtcSettings *settings);
+extern Oid	ctc_resolve_function(const char *setting, const char *value,
+								 Oid rettype, bool at_set, Oid caller);
+extern Oid	ctc_resolve_relation(const char *setting, const char *value,
+								 bool at_set, LOCKMODE lockmode, Oid *owner);
+extern bool ctc_caller_is_admin(CtcCaller *c, const CtcSettings *settings);
+extern void ctc_require_admin(CtcCaller *c, const CtcSettings *settings,
+							  FunctionCallInfo fcinfo, Oid argtype);
+extern char *ctc_actor_id(CtcCaller *c, const CtcSettings *settings);
+extern const char *ctc_people_relation(CtcCaller *c, const CtcSettings *settings,
+									   const char *kind, bool required,
+									   char **qualname, Oid *owner);
+extern void ctc_check_people(CtcCaller *c, const CtcSettings *settings,
+							 const char *kind, Datum *ids, int n);
+
+/* ct_statement.c: every statement takes $1 uuid[] clients, $2 uuid[] trainers */
+extern char *ctc_build_delete(const CtcRule *rules, int self, bool per_pair);
+extern char *ctc_build_count(const CtcRule *rules, int self, bool per_pair);
+extern char *ctc_build_statement(const CtcRule *rules, int nrules);
+
+
+/* ---------------------------------------------------------------------
+ * Layer 3: ct_cache.c
+ * ---------------------------------------------------------------------
+ */
+
+/* Statements of one rule, in the slots of CtcRegistry.plans. */
+typedef enum CtcStatement
 {
-	Oid			fn_oid;			/* the SQL function being executed */
-	const char *fn_name;		/* its name, for messages */
-	Oid			caller;			/* GetUserId() at entry */
-	Oid			ext_owner;
-	Oid			ext_schema;
-	const char *schema_quoted;	/* quote_identifier() of ext_schema */
-	Oid			save_userid;	/* state to restore after ctc_become() */
-	int			save_sec_context;
-} CtcCaller;
+	CTC_DELETE_ONE,				/* DELETE for one pair: SPI_processed rows */
+	CTC_DELETE_MANY,			/* DELETE counting per pair: (i, n) rows */
+	CTC_COUNT_ONE,				/* SELECT count(*) for one pair */
+	CTC_COUNT_MANY,				/* SELECT i, count(*) per pair */
+	CTC_NUM_STATEMENTS
+} CtcStatement;
 
-/* The resolved registry and its statements (ct_cache.c). */
+/* The resolved registry and its statements, which own their plans. */
 typedef struct CtcRegistry
 {
 	int			nrules;
 	CtcRule    *rules;			/* in processing order */
 	Oid			owner;			/* of all registered tables */
-	char	   *cleanup_sql;	/* NULL when there are no rules */
-	int		   *delete_order;	/* rules children first, or NULL: use cleanup_sql */
-	char	  **delete_sql;		/* per rule, its DELETE (ctc_build_delete) */
-	char	   *preview_sql;
-	char	   *cleanup_many_sql;
-	char	   *preview_many_sql;
+	int		   *delete_order;	/* children first, or NULL: use cycle_sql */
+	char	  **sql;			/* [rule * CTC_NUM_STATEMENTS + statement] */
+	char	   *cycle_sql;		/* one statement of CTEs, for a cycle */
+	int			nwatched;		/* tables whose changes drop the registry */
+	Oid		   *watched;
+	SPIPlanPtr *plans;			/* prepared on first use, freed with it */
+	SPIPlanPtr	cycle_plan;
 } CtcRegistry;
+
+extern void ctc_cache_init(void);
+extern const CtcRegistry *ctc_get_registry(CtcCaller *c, LOCKMODE lockmode);
+extern const CtcSettings *ctc_get_settings(CtcCaller *c);
+extern SPIPlanPtr ctc_registry_plan(const CtcRegistry *reg, int rule,
+									CtcStatement statement);
+extern SPIPlanPtr ctc_registry_cycle_plan(const CtcRegistry *reg);
+
+
+/* ---------------------------------------------------------------------
+ * Layer 4: ct_engine.c, ct_audit.c
+ * ---------------------------------------------------------------------
+ */
+
+/* The pairs of one call, distinct, in the order given. */
+typedef struct CtcPairs
+{
+	int			n;
+	Datum	   *clients;		/* uuid */
+	Datum	   *trainers;
+} CtcPairs;
 
 /* Counts of one cleanup or preview, summed and formatted for output. */
 typedef struct CtcOutcome
@@ -125,76 +241,21 @@ typedef struct CtcOutcome
 	Datum		details;		/* jsonb {"schema.table": n, ...}, every rule */
 } CtcOutcome;
 
-/* ct_access.c */
-extern void ctc_enter(FunctionCallInfo fcinfo, CtcCaller *c);
-extern void ctc_become(CtcCaller *c, Oid role, int extra_flags);
-extern void ctc_restore(CtcCaller *c);
-extern bool ctc_caller_is_admin(CtcCaller *c);
-extern void ctc_require_admin(CtcCaller *c, FunctionCallInfo fcinfo, Oid argtype);
-extern void ctc_require_owner(CtcCaller *c);
-extern void ctc_lock_pair(pg_uuid_t *client, pg_uuid_t *trainer);
-extern void ctc_pair_lock_key(pg_uuid_t *client, pg_uuid_t *trainer,
-							  int32 *key1, int32 *key2);
-extern SPIPlanPtr ctc_cached_plan(const char *sql, int nargs, Oid *argtypes);
-extern char *ctc_spi_strdup(const char *value);
-extern char *ctc_uuid_text(Datum value);
-
-/* ct_registry.c */
-extern CtcRule *ctc_load_rules(CtcCaller *c, int *nrules);
-extern void ctc_resolve_rules(CtcRule *rules, int nrules, LOCKMODE lockmode,
-							  Oid *owner);
-extern int	ctc_category_index(const char *category);
-extern int *ctc_delete_order(const CtcRule *rules, int nrules);
-extern void ctc_registry_begin(FunctionCallInfo fcinfo, CtcCaller *c, int nargs);
-extern void ctc_registry_end(CtcCaller *c);
-extern uint64 ctc_registry_exec(CtcCaller *c, const char *sql_format, int nargs,
-								Oid *argtypes, Datum *values, const char *nulls);
-
-/* ct_cache.c */
-extern void ctc_cache_init(void);
-extern const CtcRegistry *ctc_get_registry(CtcCaller *c, LOCKMODE lockmode);
-extern const CtcSettings *ctc_get_settings(CtcCaller *c);
-extern uint64 ctc_cache_generation(void);
-
-/* ct_settings.c */
-extern void ctc_read_settings(CtcCaller *c, CtcSettings *settings);
-extern Oid	ctc_resolve_function(const char *setting, const char *value,
-								 Oid rettype, bool at_set);
-extern Oid	ctc_resolve_relation(const char *setting, const char *value,
-								 bool at_set, Oid *owner);
-extern bool ctc_admin_check(CtcCaller *c);
-extern char *ctc_actor_id(CtcCaller *c);
-
-/* ct_people.c */
-extern void ctc_check_people(CtcCaller *c, const char *kind, Datum *ids, int n);
-
-/* ct_cleanup.c */
-extern int	ctc_apply_lock_timeout(void);
+/* ct_engine.c */
+extern void ctc_engine_init(void);
 extern void ctc_check_distinct(Datum client, Datum trainer);
-extern void ctc_check_max_rows(CtcCaller *c, const Datum *pair, int npairs,
-							   int64 total);
-extern void ctc_result_values(const CtcOutcome *outcome, Datum client,
-							  Datum trainer, int64 audit_id, bool audit_null,
-							  Datum *values, bool *nulls);
-extern void ctc_execute(CtcCaller *c, const CtcRegistry *reg, const char *sql,
-						Oid argtype, Datum *args, bool preview, int npairs,
-						int64 *counts);
-
-/* ct_statement.c */
-extern char *ctc_build_statement(CtcRule *rules, int nrules, bool preview,
-								 bool batch);
-extern char *ctc_build_delete(CtcRule *rules, int self);
-
+extern void ctc_check_max_rows(CtcCaller *c, const CtcPairs *pairs, int64 total);
+extern const CtcRegistry *ctc_run_pairs(CtcCaller *c, const CtcPairs *pairs,
+										bool preview, int64 **counts);
 
 /* ct_audit.c */
 extern void ctc_summarize(const CtcRule *rules, int nrules, const int64 *counts,
 						  CtcOutcome *outcome);
-extern int64 ctc_write_audit(CtcCaller *c, Datum client, Datum trainer,
-							 Datum reason, bool reason_null, const char *actor,
-							 const CtcOutcome *outcome);
-extern void ctc_write_audit_many(CtcCaller *c, int npairs, Datum *clients,
-								 Datum *trainers, Datum reason, bool reason_null,
-								 const char *actor, const CtcOutcome *outcomes,
-								 int64 *ids);
+extern void ctc_write_audit(CtcCaller *c, const CtcPairs *pairs, Datum reason,
+							bool reason_null, const char *actor,
+							const CtcOutcome *outcomes, int64 *ids);
+extern void ctc_result_values(const CtcOutcome *outcome, Datum client,
+							  Datum trainer, int64 audit_id, bool audit_null,
+							  Datum *values, bool *nulls);
 
 #endif							/* CT_CLEANUP_H */

@@ -38,6 +38,8 @@
 #if PG_VERSION_NUM >= 160000
 #define ctc_proc_aclcheck(fnoid, roleid, mode) \
 	object_aclcheck(ProcedureRelationId, (fnoid), (roleid), (mode))
+#define pg_namespace_aclcheck(nspid, roleid, mode) \
+	object_aclcheck(NamespaceRelationId, (nspid), (roleid), (mode))
 #else
 #define ctc_proc_aclcheck(fnoid, roleid, mode) \
 	pg_proc_aclcheck((fnoid), (roleid), (mode))

@@ -5,19 +5,15 @@
  *
  * Pair i is (clients[i], trainers[i]).  Every pair is checked as in
  * ct_cleanup (one bad pair refuses the whole call), duplicate pairs are
- * collapsed, and all pairs are removed by ONE statement (the batch form of
- * ct_statement.c) whose CTEs carry each row's pair, so that the counts per
- * pair equal what single-pair calls would return on the same data.  One
- * audit row per pair, written by one INSERT.
+ * collapsed (first occurrence kept), and all pairs go through the same
+ * engine as one pair (ct_engine.c), with arrays: one DELETE per table for
+ * all pairs, counted per pair, so that the counts of each pair equal what
+ * single calls in the given order would return on the same data (a row of
+ * an "either" rule that both (a, b) and (b, a) would delete counts for the
+ * first of them).  One audit row per pair, written by one INSERT.
  *
- * Locking: the pairs' advisory locks are taken in the order of their keys,
- * so that two overlapping batches (or a batch and single cleanups) wait for
- * each other instead of deadlocking.  Otherwise as ct_cleanup (see the file
- * header of ct_cleanup.c).
- *
- * One caveat of the batch form: a row that belongs to two pairs of the same
- * call — an "either" rule's row when both (a, b) and (b, a) are given — is
- * deleted once and counted for one of them.
+ * Locking: as ct_cleanup (ct_engine.c); a batch of more than 64 distinct
+ * pairs takes one exclusive lock instead of a lock per pair.
  *
  * IDENTIFICATION
  *		ct_many.c
@@ -32,27 +28,15 @@
 #include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
-#include "utils/guc.h"
 #include "utils/hsearch.h"
 #include "utils/tuplestore.h"
 
 PG_FUNCTION_INFO_V1(ct_cleanup_many);
 PG_FUNCTION_INFO_V1(ct_cleanup_preview_many);
 
-/* One pair of a batch, with its advisory lock key. */
-typedef struct CtcPair
-{
-	Datum		client;
-	Datum		trainer;
-	int32		key1;
-	int32		key2;
-} CtcPair;
-
 static Datum ctc_run_many(FunctionCallInfo fcinfo, bool preview);
-static int	ctc_unique_pairs(ArrayType *clients, ArrayType *trainers,
-							 CtcPair **pairs);
-static void ctc_lock_pairs(CtcPair *pairs, int npairs);
-static int	ctc_pair_key_cmp(const void *a, const void *b);
+static void ctc_unique_pairs(ArrayType *clients, ArrayType *trainers,
+							 CtcPairs *pairs);
 
 
 /*
@@ -95,81 +79,55 @@ ctc_run_many(FunctionCallInfo fcinfo, bool preview)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	CtcCaller	c;
-	CtcPair    *pairs;
-	int			npairs;
-	Datum	   *clients;
-	Datum	   *trainers;
-	Datum		args[2];
+	const CtcSettings *settings;
 	const CtcRegistry *reg;
+	CtcPairs	pairs;
 	int64	   *counts;
 	CtcOutcome *outcomes;
 	int64	   *audit_ids;
 	int64		total = 0;
-	int			guc_level;
 
 	ctc_enter(fcinfo, &c);
-	ctc_require_admin(&c, fcinfo, UUIDARRAYOID);
+	settings = ctc_get_settings(&c);
+	ctc_require_admin(&c, settings, fcinfo, UUIDARRAYOID);
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("%s must not be null", PG_ARGISNULL(0) ? "clients" : "trainers")));
-	npairs = ctc_unique_pairs(PG_GETARG_ARRAYTYPE_P(0), PG_GETARG_ARRAYTYPE_P(1), &pairs);
+	ctc_unique_pairs(PG_GETARG_ARRAYTYPE_P(0), PG_GETARG_ARRAYTYPE_P(1), &pairs);
 
 	InitMaterializedSRF(fcinfo, 0);
-	if (npairs == 0)
+	if (pairs.n == 0)
 		return (Datum) 0;
 
-	clients = palloc(sizeof(Datum) * npairs);
-	trainers = palloc(sizeof(Datum) * npairs);
-	for (int i = 0; i < npairs; i++)
-	{
-		clients[i] = pairs[i].client;
-		trainers[i] = pairs[i].trainer;
-	}
-	ctc_check_people(&c, "client", clients, npairs);
-	ctc_check_people(&c, "trainer", trainers, npairs);
+	ctc_check_people(&c, settings, "client", pairs.clients, pairs.n);
+	ctc_check_people(&c, settings, "trainer", pairs.trainers, pairs.n);
+	reg = ctc_run_pairs(&c, &pairs, preview, &counts);
 
-	if (!preview)
-		ctc_lock_pairs(pairs, npairs);
-
-	guc_level = preview ? -1 : ctc_apply_lock_timeout();
-	reg = ctc_get_registry(&c, preview ? AccessShareLock : RowExclusiveLock);
-	counts = palloc0(sizeof(int64) * Max(reg->nrules, 1) * npairs);
-	if (reg->nrules > 0)
-	{
-		args[0] = PointerGetDatum(construct_array(clients, npairs, UUIDOID, UUID_LEN,
-												  false, TYPALIGN_CHAR));
-		args[1] = PointerGetDatum(construct_array(trainers, npairs, UUIDOID, UUID_LEN,
-												  false, TYPALIGN_CHAR));
-		ctc_execute(&c, reg, preview ? reg->preview_many_sql : reg->cleanup_many_sql,
-					UUIDARRAYOID, args, preview, npairs, counts);
-	}
-	if (guc_level >= 0)
-		AtEOXact_GUC(true, guc_level);
-
-	outcomes = palloc(sizeof(CtcOutcome) * npairs);
-	for (int i = 0; i < npairs; i++)
+	outcomes = palloc(sizeof(CtcOutcome) * pairs.n);
+	for (int i = 0; i < pairs.n; i++)
 	{
 		ctc_summarize(reg->rules, reg->nrules, counts + (size_t) i * reg->nrules,
 					  &outcomes[i]);
 		total += outcomes[i].total;
 	}
 
-	audit_ids = palloc0(sizeof(int64) * npairs);
+	audit_ids = palloc0(sizeof(int64) * pairs.n);
 	if (!preview)
 	{
-		ctc_check_max_rows(&c, NULL, npairs, total);
-		ctc_write_audit_many(&c, npairs, clients, trainers, PG_GETARG_DATUM(2),
-							 PG_ARGISNULL(2), ctc_actor_id(&c), outcomes, audit_ids);
+		ctc_check_max_rows(&c, &pairs, total);
+		ctc_write_audit(&c, &pairs, PG_GETARG_DATUM(2), PG_ARGISNULL(2),
+						ctc_actor_id(&c, settings), outcomes, audit_ids);
 	}
 
-	for (int i = 0; i < npairs; i++)
+	for (int i = 0; i < pairs.n; i++)
 	{
 		Datum		values[CTC_RESULT_NATTS];
 		bool		nulls[CTC_RESULT_NATTS];
 
-		ctc_result_values(&outcomes[i], clients[i], trainers[i], audit_ids[i],
-						  preview, values, nulls);
+		CHECK_FOR_INTERRUPTS();
+		ctc_result_values(&outcomes[i], pairs.clients[i], pairs.trainers[i],
+						  audit_ids[i], preview, values, nulls);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	return (Datum) 0;
@@ -180,8 +138,8 @@ ctc_run_many(FunctionCallInfo fcinfo, bool preview)
  *		Check the two arrays and return their pairs, duplicates collapsed
  *		(first occurrence kept, order otherwise as given).
  */
-static int
-ctc_unique_pairs(ArrayType *clients, ArrayType *trainers, CtcPair **pairs)
+static void
+ctc_unique_pairs(ArrayType *clients, ArrayType *trainers, CtcPairs *pairs)
 {
 	Datum	   *cvals;
 	Datum	   *tvals;
@@ -189,7 +147,6 @@ ctc_unique_pairs(ArrayType *clients, ArrayType *trainers, CtcPair **pairs)
 	bool	   *tnulls;
 	int			nc;
 	int			nt;
-	int			n = 0;
 	HASHCTL		ctl;
 	HTAB	   *seen;
 
@@ -214,7 +171,9 @@ ctc_unique_pairs(ArrayType *clients, ArrayType *trainers, CtcPair **pairs)
 	seen = hash_create("ct_cleanup pairs", Max(nc, 1), &ctl,
 					   HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 
-	*pairs = palloc(sizeof(CtcPair) * Max(nc, 1));
+	pairs->n = 0;
+	pairs->clients = palloc(sizeof(Datum) * Max(nc, 1));
+	pairs->trainers = palloc(sizeof(Datum) * Max(nc, 1));
 	for (int i = 0; i < nc; i++)
 	{
 		char		key[2 * UUID_LEN];
@@ -232,52 +191,9 @@ ctc_unique_pairs(ArrayType *clients, ArrayType *trainers, CtcPair **pairs)
 		hash_search(seen, key, HASH_ENTER, &found);
 		if (found)
 			continue;
-		(*pairs)[n].client = cvals[i];
-		(*pairs)[n].trainer = tvals[i];
-		ctc_pair_lock_key(DatumGetUUIDP(cvals[i]), DatumGetUUIDP(tvals[i]),
-						  &(*pairs)[n].key1, &(*pairs)[n].key2);
-		n++;
+		pairs->clients[pairs->n] = cvals[i];
+		pairs->trainers[pairs->n] = tvals[i];
+		pairs->n++;
 	}
 	hash_destroy(seen);
-	return n;
-}
-
-/*
- * ctc_lock_pairs
- *		Take the advisory locks of all pairs in the order of their keys.
- */
-static void
-ctc_lock_pairs(CtcPair *pairs, int npairs)
-{
-	CtcPair    *sorted;
-
-	if (npairs <= 0)
-		return;
-	sorted = palloc(sizeof(CtcPair) * npairs);
-	memcpy(sorted, pairs, sizeof(CtcPair) * npairs);
-	qsort(sorted, npairs, sizeof(CtcPair), ctc_pair_key_cmp);
-	for (int i = 0; i < npairs; i++)
-	{
-		CHECK_FOR_INTERRUPTS();
-		DirectFunctionCall2(pg_advisory_xact_lock_int4,
-							Int32GetDatum(sorted[i].key1), Int32GetDatum(sorted[i].key2));
-	}
-	pfree(sorted);
-}
-
-/*
- * ctc_pair_key_cmp
- *		qsort comparator of pairs by advisory lock key.
- */
-static int
-ctc_pair_key_cmp(const void *a, const void *b)
-{
-	const CtcPair *pa = (const CtcPair *) a;
-	const CtcPair *pb = (const CtcPair *) b;
-
-	if (pa->key1 != pb->key1)
-		return pa->key1 < pb->key1 ? -1 : 1;
-	if (pa->key2 != pb->key2)
-		return pa->key2 < pb->key2 ? -1 : 1;
-	return 0;
 }

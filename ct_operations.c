@@ -24,6 +24,7 @@
 #include "commands/extension.h"
 #include "ct_cleanup_compat.h"
 #include "funcapi.h"
+#include "storage/lmgr.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/tuplestore.h"
@@ -93,11 +94,13 @@ ctc_run_report(FunctionCallInfo fcinfo, const char *report)
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	CtcCaller	c;
 
+	CtcRunAs	as;
+
 	ctc_enter(fcinfo, &c);
-	ctc_require_admin(&c, fcinfo, InvalidOid);
+	ctc_require_admin(&c, ctc_get_settings(&c), fcinfo, InvalidOid);
 	InitMaterializedSRF(fcinfo, 0);
 
-	ctc_become(&c, c.ext_owner, 0);
+	ctc_run_as(&as, c.ext_owner, 0);
 	SPI_connect();
 	if (SPI_execute(psprintf("SELECT * FROM %s.%s()", c.schema_quoted,
 							 quote_identifier(report)), true, 0) != SPI_OK_SELECT)
@@ -113,7 +116,7 @@ ctc_run_report(FunctionCallInfo fcinfo, const char *report)
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	SPI_finish();
-	ctc_restore(&c);
+	ctc_run_as_end(&as);
 	return (Datum) 0;
 }
 
@@ -129,7 +132,9 @@ Datum
 ct_cleanup_drift_guard(PG_FUNCTION_ARGS)
 {
 	CtcCaller	c;
+	CtcRunAs	as;
 	Oid			ext = get_extension_oid("ct_cleanup", true);
+	Oid			rule_relid;
 	uint64		n;
 
 	if (!CALLED_AS_EVENT_TRIGGER(fcinfo))
@@ -141,10 +146,13 @@ ct_cleanup_drift_guard(PG_FUNCTION_ARGS)
 	if (!OidIsValid(ext))
 		PG_RETURN_VOID();
 	ctc_enter(fcinfo, &c);
-	if (!OidIsValid(get_relname_relid("ct_cleanup_rule", c.ext_schema)))
+	rule_relid = get_relname_relid("ct_cleanup_rule", c.ext_schema);
+	if (!OidIsValid(rule_relid))
 		PG_RETURN_VOID();
 
-	ctc_become(&c, c.ext_owner, 0);
+	/* serialized with registry changes, as they are with each other */
+	LockRelationOid(rule_relid, ShareUpdateExclusiveLock);
+	ctc_run_as(&as, c.ext_owner, 0);
 	SPI_connect();
 	n = ctc_registry_exec(&c, CTC_SQL_ORPHANED_CHILDREN, 0, NULL, NULL, NULL);
 	if (n > 0)
@@ -158,11 +166,11 @@ ct_cleanup_drift_guard(PG_FUNCTION_ARGS)
 						parent, child),
 				 errdetail("ct_cleanup deletes rows of %s through their foreign key to %s.",
 						   child, parent),
-				 errhint("Unregister the child first (SELECT ct_cleanup_unregister('%s')), or drop both together.",
-						 child)));
+				 errhint("Unregister the child first (SELECT ct_cleanup_unregister(%s)), or drop both together.",
+						 quote_literal_cstr(child))));
 	}
 	ctc_registry_exec(&c, CTC_SQL_FORGET_DROPPED, 0, NULL, NULL, NULL);
 	SPI_finish();
-	ctc_restore(&c);
+	ctc_run_as_end(&as);
 	PG_RETURN_VOID();
 }

@@ -17,6 +17,16 @@
  * the privileges of that owner (and superusers) may change it, or the
  * settings (ct_settings.c shares ctc_registry_begin/exec/end for that).
  *
+ * Reads for a cleanup use the latest committed state, never the caller's
+ * snapshot: a REPEATABLE READ caller must not rebuild the cache from a
+ * registry that has changed since its transaction began.
+ *
+ * Locking: every change to the registry or the settings first takes
+ * ShareUpdateExclusiveLock on ct_cleanup_rule (self-conflicting, not in
+ * conflict with reads), so that concurrent register_child and unregister
+ * calls are serialized and their checks (parent registered, no cycle, no
+ * children left) see each other's committed result.
+ *
  * IDENTIFICATION
  *		ct_registry.c
  *
@@ -32,8 +42,11 @@
 #include "catalog/pg_class.h"
 #include "catalog/pg_constraint.h"
 #include "catalog/pg_inherits.h"
+#include "catalog/partition.h"
 #include "catalog/pg_operator.h"
+#include "catalog/pg_trigger.h"
 #include "catalog/pg_type.h"
+#include "commands/trigger.h"
 #include "ct_cleanup_compat.h"
 #include "miscadmin.h"
 #include "nodes/pg_list.h"
@@ -43,6 +56,7 @@
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/relcache.h"
+#include "utils/snapmgr.h"
 #include "utils/syscache.h"
 
 PG_FUNCTION_INFO_V1(ct_cleanup_register);
@@ -99,6 +113,7 @@ const char *const ctc_category_names[CTC_NUM_CATEGORIES] = {
 #define CTC_SQL_UNREGISTER \
 	"DELETE FROM %1$s.ct_cleanup_rule WHERE target OPERATOR(pg_catalog.=) $1"
 
+static void ctc_refuse_deferred(Relation rel, Trigger *trig);
 static void ctc_check_table(Oid relid, LOCKMODE lockmode, bool registered,
 							const char *category, char **qualname, Oid *owner);
 static void ctc_check_column(Oid relid, const char *qualname, const char *column);
@@ -134,20 +149,22 @@ ctc_category_index(const char *category)
 /*
  * ctc_load_rules
  *		Every registry rule in processing order (parents before children),
- *		read as the extension owner.  Only the registry columns are filled;
- *		ctc_resolve_rules() does the rest.
+ *		read as the extension owner from the latest committed state.  Only
+ *		the registry columns are filled; ctc_resolve_rules() does the rest.
  */
 CtcRule *
 ctc_load_rules(CtcCaller *c, int *nrules)
 {
 	CtcRule    *rules;
 	SPIPlanPtr	plan;
+	CtcRunAs	as;
 	int			rc;
 
-	ctc_become(c, c->ext_owner, 0);
+	ctc_run_as(&as, c->ext_owner, 0);
 	SPI_connect();
-	plan = ctc_cached_plan(psprintf(CTC_SQL_RULES, c->schema_quoted), 0, NULL);
-	rc = SPI_execute_plan(plan, NULL, NULL, true, 0);
+	plan = ctc_fixed_plan(psprintf(CTC_SQL_RULES, c->schema_quoted), 0, NULL);
+	rc = SPI_execute_snapshot(plan, NULL, NULL, GetLatestSnapshot(),
+							  InvalidSnapshot, true, false, 0);
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "reading the ct_cleanup registry failed: %s",
 			 SPI_result_code_string(rc));
@@ -177,7 +194,7 @@ ctc_load_rules(CtcCaller *c, int *nrules)
 		rule->fk_name = ctc_spi_strdup(SPI_getvalue(tup, desc, 7));
 	}
 	SPI_finish();
-	ctc_restore(c);
+	ctc_run_as_end(&as);
 	return rules;
 }
 
@@ -201,6 +218,7 @@ ctc_resolve_rules(CtcRule *rules, int nrules, LOCKMODE lockmode, Oid *owner)
 
 		rule->category_index = ctc_category_index(rule->category);
 		rule->parent = -1;
+		rule->root = i;
 		ctc_check_table(rule->relid, lockmode, true, rule->category,
 						&rule->qualname, &rule->owner);
 		ctc_find_leaves(rule);
@@ -222,6 +240,7 @@ ctc_resolve_rules(CtcRule *rules, int nrules, LOCKMODE lockmode, Oid *owner)
 						 errhint("Register the parent again, or unregister %s.",
 								 rule->qualname)));
 			ctc_resolve_fk(rule, &rules[rule->parent]);
+			rule->root = rules[rule->parent].root;
 		}
 		else
 		{
@@ -308,6 +327,180 @@ ctc_delete_order(const CtcRule *rules, int nrules)
 		order[n] = next;
 	}
 	return order;
+}
+
+/*
+ * ctc_check_deferred
+ *		Refuse (55000) registered tables, and the tables their foreign-key
+ *		actions change, that have an INITIALLY DEFERRED trigger for the event
+ *		the cleanup causes there: a constraint trigger of the application, or
+ *		the check of a deferred NO ACTION foreign key.  Returns every table
+ *		looked at (registered ones included), for the cache to watch.
+ *
+ * The deletes run as a security-restricted operation (ct_access.c), where
+ * PostgreSQL refuses to fire deferred triggers; without it such a trigger
+ * would fire at COMMIT, after the rights were switched back, with the
+ * caller's rights.  The cleanup therefore refuses up front, naming the
+ * trigger, instead of failing half-way.  Tables are visited through the
+ * ON DELETE CASCADE / SET NULL / SET DEFAULT triggers of the tables already
+ * visited, partitions included.  Each table is locked with AccessShareLock
+ * (the deletes lock them more strongly anyway).
+ */
+Oid *
+ctc_check_deferred(const CtcRule *rules, int nrules, int *nwatched)
+{
+	List	   *queue = NIL;	/* relids to visit */
+	List	   *updated = NIL;	/* of those, the ones only updated (SET NULL) */
+	List	   *seen = NIL;
+	ListCell   *lc;
+	Oid		   *result;
+	int			n = 0;
+
+	for (int i = 0; i < nrules; i++)
+		queue = lappend_oid(queue, rules[i].relid);
+
+	while (queue != NIL)
+	{
+		Oid			relid = linitial_oid(queue);
+		bool		update_only = list_member_oid(updated, relid);
+		List	   *all;
+
+		queue = list_delete_first(queue);
+		if (list_member_oid(seen, relid))
+			continue;
+		seen = lappend_oid(seen, relid);
+
+		all = find_all_inheritors(relid, AccessShareLock, NULL);
+		foreach(lc, all)
+		{
+			Relation	rel = table_open(lfirst_oid(lc), AccessShareLock);
+			TriggerDesc *trigdesc = rel->trigdesc;
+
+			for (int t = 0; trigdesc != NULL && t < trigdesc->numtriggers; t++)
+			{
+				Trigger    *trig = &trigdesc->triggers[t];
+				bool		fires = update_only ? TRIGGER_FOR_UPDATE(trig->tgtype) :
+					TRIGGER_FOR_DELETE(trig->tgtype);
+
+				if (!fires || trig->tgenabled == TRIGGER_DISABLED)
+					continue;
+				if (trig->tginitdeferred)
+					ctc_refuse_deferred(rel, trig);
+				if (update_only || !trig->tgisinternal)
+					continue;
+				if (trig->tgfoid == F_RI_FKEY_CASCADE_DEL)
+					queue = lappend_oid(queue, trig->tgconstrrelid);
+				else if (trig->tgfoid == F_RI_FKEY_SETNULL_DEL ||
+						 trig->tgfoid == F_RI_FKEY_SETDEFAULT_DEL)
+				{
+					queue = lappend_oid(queue, trig->tgconstrrelid);
+					updated = lappend_oid(updated, trig->tgconstrrelid);
+				}
+			}
+			table_close(rel, NoLock);
+			if (!list_member_oid(seen, lfirst_oid(lc)))
+				seen = lappend_oid(seen, lfirst_oid(lc));
+		}
+	}
+
+	result = palloc(sizeof(Oid) * Max(list_length(seen), 1));
+	foreach(lc, seen)
+		result[n++] = lfirst_oid(lc);
+	*nwatched = n;
+	return result;
+}
+
+/*
+ * ctc_refuse_deferred
+ *		The error of ctc_check_deferred() for trigger trig of rel.
+ */
+static void
+ctc_refuse_deferred(Relation rel, Trigger *trig)
+{
+	char	   *qualname = quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
+													  RelationGetRelationName(rel));
+
+	if (trig->tgisinternal && OidIsValid(trig->tgconstraint))
+	{
+		char	   *conname = get_constraint_name(trig->tgconstraint);
+		Oid			conrel = trig->tgconstrrelid;
+		char	   *child = quote_qualified_identifier(get_namespace_name(get_rel_namespace(conrel)),
+													   get_rel_name(conrel));
+
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("foreign key \"%s\" of table %s, which references %s, is INITIALLY DEFERRED",
+						conname, child, qualname),
+				 errdetail("A cleanup deletes from %s as a security-restricted operation, in which PostgreSQL cannot fire deferred triggers; nothing was deleted.",
+						   qualname),
+				 errhint("Run ALTER TABLE %s ALTER CONSTRAINT %s DEFERRABLE INITIALLY IMMEDIATE.",
+						 child, quote_identifier(conname))));
+	}
+	ereport(ERROR,
+			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+			 errmsg("trigger \"%s\" on table %s is INITIALLY DEFERRED",
+					trig->tgname, qualname),
+			 errdetail("A deferred trigger fires at commit, after the cleanup has switched back to the caller's rights, so ct_cleanup refuses to run it; nothing was deleted."),
+			 errhint("Recreate it with CREATE CONSTRAINT TRIGGER ... INITIALLY IMMEDIATE (it then fires inside the cleanup, as the table's owner), or as a plain trigger.")));
+}
+
+/*
+ * ctc_rule_of_relation
+ *		The index of the rule of relid, or of the nearest partitioned table
+ *		above it that has a rule; -1 when there is none.  Errors name leaf
+ *		partitions, rules name the partitioned table.
+ */
+int
+ctc_rule_of_relation(const CtcRule *rules, int nrules, Oid relid)
+{
+	List	   *ancestors;
+	ListCell   *lc;
+
+	for (int i = 0; i < nrules; i++)
+	{
+		if (rules[i].relid == relid)
+			return i;
+	}
+	if (!get_rel_relispartition(relid))
+		return -1;
+	ancestors = get_partition_ancestors(relid);
+	foreach(lc, ancestors)
+	{
+		for (int i = 0; i < nrules; i++)
+		{
+			if (rules[i].relid == lfirst_oid(lc))
+				return i;
+		}
+	}
+	return -1;
+}
+
+/*
+ * ctc_root_constraint_name
+ *		The name of constraint conname of relid, or of the constraint it was
+ *		cloned from (conparentid, for partitions and for foreign keys to
+ *		partitioned tables), up to the one declared by the user; conname
+ *		itself when it cannot be found.
+ */
+char *
+ctc_root_constraint_name(Oid relid, const char *conname)
+{
+	Oid			conoid = get_relation_constraint_oid(relid, conname, true);
+	char	   *name = pstrdup(conname);
+
+	while (OidIsValid(conoid))
+	{
+		HeapTuple	tup = SearchSysCache1(CONSTROID, ObjectIdGetDatum(conoid));
+		Form_pg_constraint con;
+
+		if (!HeapTupleIsValid(tup))
+			break;
+		con = (Form_pg_constraint) GETSTRUCT(tup);
+		name = pstrdup(NameStr(con->conname));
+		conoid = con->conparentid;
+		ReleaseSysCache(tup);
+	}
+	return name;
 }
 
 /*
@@ -591,7 +784,7 @@ ctc_check_same_owner(CtcCaller *c, Oid relid, const char *qualname, Oid owner)
 {
 	Oid			argtypes[1] = {REGCLASSOID};
 	Datum		values[1] = {ObjectIdGetDatum(relid)};
-	uint64		n = ctc_registry_exec(c, CTC_SQL_OTHER_TABLES, 1, argtypes, values, NULL);
+	uint64		n = ctc_registry_query(c, CTC_SQL_OTHER_TABLES, 1, argtypes, values);
 
 	for (uint64 i = 0; i < n; i++)
 	{
@@ -661,30 +854,42 @@ ctc_require_args(FunctionCallInfo fcinfo, int nargs)
 /*
  * ctc_registry_begin
  *		Common start of every function that changes the registry or the
- *		settings: check the caller, refuse NULLs, connect SPI and run as the
- *		extension owner.  ctc_registry_end() undoes the last two.
+ *		settings: check the caller, refuse NULLs, take the registry lock
+ *		(see the file header), connect SPI and run as the extension owner.
+ *		ctc_registry_end() undoes the last two.  These calls do not nest:
+ *		inside ctc_run_as() (a security-restricted operation) they are
+ *		refused by ctc_require_owner().
  */
+static CtcRunAs ctc_registry_as;
+
 void
 ctc_registry_begin(FunctionCallInfo fcinfo, CtcCaller *c, int nargs)
 {
+	Oid			rule_relid;
+
 	ctc_enter(fcinfo, c);
 	ctc_require_owner(c);
 	ctc_require_args(fcinfo, nargs);
+	rule_relid = get_relname_relid("ct_cleanup_rule", c->ext_schema);
+	if (!OidIsValid(rule_relid))
+		elog(ERROR, "table ct_cleanup_rule of extension ct_cleanup is missing");
+	LockRelationOid(rule_relid, ShareUpdateExclusiveLock);
 	SPI_connect();
-	ctc_become(c, c->ext_owner, 0);
+	ctc_run_as(&ctc_registry_as, c->ext_owner, 0);
 }
 
 void
 ctc_registry_end(CtcCaller *c)
 {
-	ctc_restore(c);
+	ctc_run_as_end(&ctc_registry_as);
 	SPI_finish();
 }
 
 /*
  * ctc_registry_exec
- *		Run one registry statement (sql_format with the schema as %1$s) and
- *		return the number of rows it processed; the rows are in SPI_tuptable.
+ *		Run one statement that changes the registry or the settings
+ *		(sql_format with the schema as %1$s) and return the number of rows it
+ *		processed; returned rows are in SPI_tuptable.
  */
 uint64
 ctc_registry_exec(CtcCaller *c, const char *sql_format, int nargs,
@@ -701,6 +906,31 @@ ctc_registry_exec(CtcCaller *c, const char *sql_format, int nargs,
 }
 
 /*
+ * ctc_registry_query
+ *		Run one read-only registry query with the latest committed state
+ *		(not the caller's snapshot, which in REPEATABLE READ may predate a
+ *		change that committed while we waited for the registry lock) and
+ *		return the number of rows; they are in SPI_tuptable.
+ */
+uint64
+ctc_registry_query(CtcCaller *c, const char *sql_format, int nargs,
+				   Oid *argtypes, Datum *values)
+{
+	SPIPlanPtr	plan;
+	int			rc;
+
+	plan = SPI_prepare(psprintf(sql_format, c->schema_quoted), nargs, argtypes);
+	if (plan == NULL)
+		elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
+	rc = SPI_execute_snapshot(plan, values, NULL, GetLatestSnapshot(),
+							  InvalidSnapshot, true, false, 0);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "query on the ct_cleanup registry failed: %s",
+			 SPI_result_code_string(rc));
+	return SPI_processed;
+}
+
+/*
  * ctc_is_registered
  *		Is relid the target of a registry rule?
  */
@@ -710,7 +940,7 @@ ctc_is_registered(CtcCaller *c, Oid relid)
 	Oid			argtypes[1] = {REGCLASSOID};
 	Datum		values[1] = {ObjectIdGetDatum(relid)};
 
-	return ctc_registry_exec(c, CTC_SQL_IS_REGISTERED, 1, argtypes, values, NULL) > 0;
+	return ctc_registry_query(c, CTC_SQL_IS_REGISTERED, 1, argtypes, values) > 0;
 }
 
 /*
@@ -829,8 +1059,8 @@ ct_cleanup_register_child(PG_FUNCTION_ARGS)
 				 errhint("Register %s first.", parent_name)));
 	values[0] = ObjectIdGetDatum(parent);
 	values[1] = ObjectIdGetDatum(relid);
-	if (ctc_registry_exec(&c, CTC_SQL_ANCESTORS, 2, (Oid[]) {REGCLASSOID, REGCLASSOID},
-				 values, NULL) > 0)
+	if (ctc_registry_query(&c, CTC_SQL_ANCESTORS, 2, (Oid[]) {REGCLASSOID, REGCLASSOID},
+						   values) > 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("registering table %s as a child of %s would create a cycle",
@@ -878,7 +1108,7 @@ ct_cleanup_unregister(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("table %s is not registered", name)));
 
-	nchildren = ctc_registry_exec(&c, CTC_SQL_CHILDREN, 1, argtypes, values, NULL);
+	nchildren = ctc_registry_query(&c, CTC_SQL_CHILDREN, 1, argtypes, values);
 	if (nchildren > 0)
 	{
 		StringInfoData list;

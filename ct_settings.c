@@ -12,9 +12,19 @@
  * resolves and checks it again.
  *
  * admin_check and actor_id are called with the caller's rights, never the
- * extension owner's, and must pin their own search_path (a SET search_path
- * clause or a SQL-standard body): otherwise a caller could shadow what they
- * read, for example with a table in pg_temp.
+ * extension owner's, as a security-restricted operation whose settings end
+ * with the call (ctc_run_as), and must pin their own search_path: a
+ * SQL-standard body, or a SET search_path clause that lists pg_temp, last
+ * (PostgreSQL searches pg_temp first for relations unless it is listed), and
+ * no "$user".  At every use, a caller that can create objects in a schema of
+ * that path is refused too: it could shadow what the function reads.
+ *
+ * The people relations (clients, trainers) are resolved with
+ * AccessShareLock, so that a concurrent DROP cannot make them vanish while
+ * a call reads them, and read as their owner.
+ *
+ * This file also decides who is an admin (ctc_caller_is_admin), from the
+ * settings it is handed: it sits below the cache, which passes them in.
  *
  * IDENTIFICATION
  *		ct_settings.c
@@ -36,7 +46,9 @@
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
+#include "storage/lmgr.h"
 #include "utils/regproc.h"
+#include "utils/snapmgr.h"
 #include "utils/syscache.h"
 #include "utils/varlena.h"
 
@@ -71,6 +83,10 @@ static const CtcSettingDef ctc_setting_defs[] = {
 #define CTC_SQL_SET \
 	"INSERT INTO %1$s.ct_cleanup_setting AS s (setting, value) VALUES ($1, $2)" \
 	" ON CONFLICT (setting) DO UPDATE SET value = EXCLUDED.value"
+#define CTC_SQL_PEOPLE_MISSING \
+	"SELECT u.id FROM pg_catalog.unnest($1) WITH ORDINALITY AS u(id, i)" \
+	" WHERE NOT EXISTS (SELECT 1 FROM %s AS p WHERE p.id OPERATOR(pg_catalog.=) u.id)" \
+	" ORDER BY u.i LIMIT 1"
 #define CTC_SQL_RESET \
 	"DELETE FROM %1$s.ct_cleanup_setting WHERE setting OPERATOR(pg_catalog.=) $1"
 
@@ -81,27 +97,33 @@ static const CtcSettingDef ctc_setting_defs[] = {
 static const CtcSettingDef *ctc_setting_def(const char *name);
 static List *ctc_qualified_name(const char *setting, const char *value,
 								bool at_set);
-static bool ctc_search_path_pinned(HeapTuple proctup);
+static const char *ctc_search_path_problem(HeapTuple proctup, Oid caller);
+static Datum ctc_call_setting(CtcCaller *c, const char *setting,
+							  const char *value, Oid rettype, Oid *fnoid,
+							  bool *isnull, bool *denied);
 static char *ctc_canonical_value(const CtcSettingDef *def, const char *value);
 
 
 /*
  * ctc_read_settings
- *		Read all settings as the extension owner into *settings (allocated
- *		in the current context); unset ones are NULL, admin_role its default.
+ *		Read all settings as the extension owner, from the latest committed
+ *		state, into *settings (allocated in the current context); unset ones
+ *		are NULL, admin_role its default.
  *		ctc_get_settings() caches the result.
  */
 void
 ctc_read_settings(CtcCaller *c, CtcSettings *settings)
 {
 	SPIPlanPtr	plan;
+	CtcRunAs	as;
 	int			rc;
 
 	memset(settings, 0, sizeof(CtcSettings));
-	ctc_become(c, c->ext_owner, 0);
+	ctc_run_as(&as, c->ext_owner, 0);
 	SPI_connect();
-	plan = ctc_cached_plan(psprintf(CTC_SQL_SETTINGS, c->schema_quoted), 0, NULL);
-	rc = SPI_execute_plan(plan, NULL, NULL, true, 0);
+	plan = ctc_fixed_plan(psprintf(CTC_SQL_SETTINGS, c->schema_quoted), 0, NULL);
+	rc = SPI_execute_snapshot(plan, NULL, NULL, GetLatestSnapshot(),
+							  InvalidSnapshot, true, false, 0);
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "reading the ct_cleanup settings failed: %s",
 			 SPI_result_code_string(rc));
@@ -117,7 +139,7 @@ ctc_read_settings(CtcCaller *c, CtcSettings *settings)
 											SPI_tuptable->tupdesc, 2));
 	}
 	SPI_finish();
-	ctc_restore(c);
+	ctc_run_as_end(&as);
 
 	if (settings->admin_role == NULL)
 		settings->admin_role = pstrdup(CTC_DEFAULT_ADMIN_ROLE);
@@ -166,19 +188,20 @@ ctc_qualified_name(const char *setting, const char *value, bool at_set)
  * ctc_resolve_function
  *		The function a setting names: schema-qualified, no arguments, not
  *		returning a set, returning rettype (if valid), with a pinned
- *		search_path.  at_set chooses SQLSTATE 22023 (ct_cleanup_set) or the
- *		run-time codes (42883 when it vanished, 55000 when it changed).
+ *		search_path (see the file header; caller, when valid, is the role
+ *		about to run it).  at_set chooses SQLSTATE 22023 (ct_cleanup_set) or
+ *		the run-time codes (42883 when it vanished, 55000 when it changed).
  */
 Oid
 ctc_resolve_function(const char *setting, const char *value, Oid rettype,
-					 bool at_set)
+					 bool at_set, Oid caller)
 {
 	List	   *name = ctc_qualified_name(setting, value, at_set);
 	Oid			fnoid = LookupFuncName(name, 0, NULL, true);
 	HeapTuple	tup;
 	Form_pg_proc proc;
 	const char *problem = NULL;
-	bool		pinned;
+	const char *path_problem;
 
 	if (!OidIsValid(fnoid))
 		ereport(ERROR,
@@ -197,7 +220,7 @@ ctc_resolve_function(const char *setting, const char *value, Oid rettype,
 	else if (OidIsValid(rettype) && proc->prorettype != rettype)
 		problem = psprintf("must return %s, not %s", format_type_be(rettype),
 						   format_type_be(proc->prorettype));
-	pinned = ctc_search_path_pinned(tup);
+	path_problem = ctc_search_path_problem(tup, caller);
 	ReleaseSysCache(tup);
 
 	if (problem != NULL)
@@ -205,59 +228,91 @@ ctc_resolve_function(const char *setting, const char *value, Oid rettype,
 				(errcode(CTC_SETTING_ERRCODE(at_set, ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE)),
 				 errmsg("function %s of setting \"%s\" %s",
 						format_procedure_qualified(fnoid), setting, problem)));
-	if (!pinned)
+	if (path_problem != NULL)
 		ereport(ERROR,
 				(errcode(CTC_SETTING_ERRCODE(at_set, ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE)),
 				 errmsg("function %s of setting \"%s\" must pin its search_path",
 						format_procedure_qualified(fnoid), setting),
-				 errdetail("It runs with the caller's rights; unless it fixes its own search_path, a caller could shadow what it reads, for example with a table in pg_temp."),
+				 errdetail("It runs with the caller's rights, so a caller could shadow what it reads (for example with a table in pg_temp): %s.",
+						   path_problem),
 				 errhint("Add a SET search_path clause (ALTER FUNCTION %s SET search_path = pg_catalog, pg_temp) or give it a SQL-standard body.",
 						 format_procedure_qualified(fnoid))));
 	return fnoid;
 }
 
 /*
- * ctc_search_path_pinned
- *		Does the function fix its own search_path?  Either a SET search_path
- *		clause, or a SQL-standard body (names resolved when it was created).
+ * ctc_search_path_problem
+ *		NULL when the function fixes its own search_path safely, else why
+ *		not: a SQL-standard body (names resolved when it was created) is
+ *		safe; so is a SET search_path clause that lists pg_temp, last, no
+ *		"$user", and (when caller is valid and not a superuser) no schema
+ *		in which the caller may create objects.
  */
-static bool
-ctc_search_path_pinned(HeapTuple proctup)
+static const char *
+ctc_search_path_problem(HeapTuple proctup, Oid caller)
 {
 	bool		isnull;
 	Datum		config;
 	Datum	   *items;
 	int			nitems;
+	List	   *schemas = NIL;
+	ListCell   *lc;
+	char	   *path = NULL;
 
 	(void) SysCacheGetAttr(PROCOID, proctup, Anum_pg_proc_prosqlbody, &isnull);
 	if (!isnull)
-		return true;
+		return NULL;
 
 	config = SysCacheGetAttr(PROCOID, proctup, Anum_pg_proc_proconfig, &isnull);
-	if (isnull)
-		return false;
-	deconstruct_array(DatumGetArrayTypeP(config), TEXTOID, -1, false,
-					  TYPALIGN_INT, &items, NULL, &nitems);
-	for (int i = 0; i < nitems; i++)
+	if (!isnull)
 	{
-		if (strncmp(TextDatumGetCString(items[i]), "search_path=", 12) == 0)
-			return true;
+		deconstruct_array(DatumGetArrayTypeP(config), TEXTOID, -1, false,
+						  TYPALIGN_INT, &items, NULL, &nitems);
+		for (int i = 0; i < nitems; i++)
+		{
+			char	   *item = TextDatumGetCString(items[i]);
+
+			if (strncmp(item, "search_path=", 12) == 0)
+				path = item + 12;
+		}
 	}
-	return false;
+	if (path == NULL)
+		return "it has neither a SET search_path clause nor a SQL-standard body";
+	if (!SplitIdentifierString(pstrdup(path), ',', &schemas) || schemas == NIL ||
+		strcmp(llast(schemas), "pg_temp") != 0)
+		return psprintf("its search_path \"%s\" does not end with pg_temp, so pg_temp is searched first for tables", path);
+
+	foreach(lc, schemas)
+	{
+		const char *schema = lfirst(lc);
+		Oid			nsp;
+
+		if (strcmp(schema, "$user") == 0)
+			return psprintf("its search_path \"%s\" contains \"$user\", a schema each caller may own", path);
+		if (!OidIsValid(caller) || superuser_arg(caller) ||
+			strcmp(schema, "pg_temp") == 0 || strcmp(schema, "pg_catalog") == 0)
+			continue;
+		nsp = get_namespace_oid(schema, true);
+		if (OidIsValid(nsp) &&
+			pg_namespace_aclcheck(nsp, caller, ACL_CREATE) == ACLCHECK_OK)
+			return psprintf("role \"%s\" may create objects in schema \"%s\" of its search_path",
+							GetUserNameFromId(caller, false), schema);
+	}
+	return NULL;
 }
 
 /*
  * ctc_resolve_relation
  *		The relation a setting names: schema-qualified, a table, view,
- *		materialized view or foreign table with columns id uuid and name text.
- *		Returns it and its owner, who reads it.
+ *		materialized view or foreign table with columns id uuid and name text,
+ *		locked with lockmode.  Returns it and its owner, who reads it.
  */
 Oid
 ctc_resolve_relation(const char *setting, const char *value, bool at_set,
-					 Oid *owner)
+					 LOCKMODE lockmode, Oid *owner)
 {
 	List	   *name = ctc_qualified_name(setting, value, at_set);
-	Oid			relid = RangeVarGetRelid(makeRangeVarFromNameList(name), NoLock, true);
+	Oid			relid = RangeVarGetRelid(makeRangeVarFromNameList(name), lockmode, true);
 	const char *columns[2] = {"id", "name"};
 	char		relkind;
 	HeapTuple	tup;
@@ -309,10 +364,11 @@ ctc_resolve_relation(const char *setting, const char *value, bool at_set,
 
 /*
  * ctc_call_setting
- *		Call the function a setting names (no arguments) as the caller, and
- *		return its result; *isnull as for a NULL result.  *denied tells that
- *		the caller may not execute it (then nothing is called).  Must run as
- *		the caller, not inside ctc_become().
+ *		Call the function a setting names (no arguments) with the caller's
+ *		rights, as a security-restricted operation whose settings end with
+ *		the call, and return its result; *isnull as for a NULL result.
+ *		*denied tells that the caller may not execute it (then nothing is
+ *		called).
  */
 static Datum
 ctc_call_setting(CtcCaller *c, const char *setting, const char *value,
@@ -321,21 +377,24 @@ ctc_call_setting(CtcCaller *c, const char *setting, const char *value,
 	FmgrInfo	flinfo;
 	LOCAL_FCINFO(fcinfo, 0);
 	Datum		result;
+	CtcRunAs	as;
 
 	/* resolved as the owner: name lookup must not need USAGE on its schema */
-	ctc_become(c, c->ext_owner, 0);
-	*fnoid = ctc_resolve_function(setting, value, rettype, false);
-	ctc_restore(c);
+	ctc_run_as(&as, c->ext_owner, 0);
+	*fnoid = ctc_resolve_function(setting, value, rettype, false, c->caller);
+	ctc_run_as_end(&as);
 
 	*denied = ctc_proc_aclcheck(*fnoid, c->caller, ACL_EXECUTE) != ACLCHECK_OK;
 	*isnull = true;
 	if (*denied)
 		return (Datum) 0;
 
+	ctc_run_as(&as, c->caller, 0);
 	fmgr_info(*fnoid, &flinfo);
 	InitFunctionCallInfoData(*fcinfo, &flinfo, 0, InvalidOid, NULL, NULL);
 	result = FunctionCallInvoke(fcinfo);
 	*isnull = fcinfo->isnull;
+	ctc_run_as_end(&as);
 	return result;
 }
 
@@ -344,20 +403,95 @@ ctc_call_setting(CtcCaller *c, const char *setting, const char *value,
  *		The result of the admin_check function for the caller: false when it
  *		is not set, returns NULL, or the caller may not execute it.
  */
-bool
-ctc_admin_check(CtcCaller *c)
+static bool
+ctc_admin_check(CtcCaller *c, const CtcSettings *settings)
 {
-	const char *value = ctc_get_settings(c)->admin_check;
 	Oid			fnoid;
 	bool		isnull;
 	bool		denied;
 	Datum		result;
 
-	if (value == NULL)
+	if (settings->admin_check == NULL)
 		return false;
-	result = ctc_call_setting(c, "admin_check", value, BOOLOID, &fnoid,
-							  &isnull, &denied);
+	result = ctc_call_setting(c, "admin_check", settings->admin_check, BOOLOID,
+							  &fnoid, &isnull, &denied);
 	return !isnull && DatumGetBool(result);
+}
+
+/*
+ * ctc_caller_is_admin
+ *		Is the caller a superuser, does it have the privileges of the role
+ *		named by the admin_role setting, or does the admin_check function
+ *		return true for it?
+ *
+ * has_privs_of_role, not is_member_of_role: a NOINHERIT member is an admin
+ * only after SET ROLE.  A missing role means only superusers are admins.
+ */
+bool
+ctc_caller_is_admin(CtcCaller *c, const CtcSettings *settings)
+{
+	Oid			role;
+
+	if (superuser_arg(c->caller))
+		return true;
+
+	role = get_role_oid(settings->admin_role, true);
+	if (OidIsValid(role) && has_privs_of_role(c->caller, role))
+		return true;
+
+	return ctc_admin_check(c, settings);
+}
+
+/*
+ * ctc_require_admin
+ *		Refuse (42501) a caller that is not an admin, or any call inside a
+ *		security-restricted operation, after one server-log line naming the
+ *		role and, when argtype is valid, the first two arguments (the client
+ *		and trainer ids, or arrays of them), formatted only then.
+ */
+void
+ctc_require_admin(CtcCaller *c, const CtcSettings *settings,
+				  FunctionCallInfo fcinfo, Oid argtype)
+{
+	bool		restricted = InSecurityRestrictedOperation();
+	const char *role_name;
+	char	   *ids = "";
+
+	if (!restricted && ctc_caller_is_admin(c, settings))
+		return;
+
+	role_name = GetUserNameFromId(c->caller, false);
+	if (OidIsValid(argtype))
+	{
+		Oid			outfunc;
+		bool		isvarlena;
+
+		getTypeOutputInfo(argtype, &outfunc, &isvarlena);
+		ids = psprintf(": client %s, trainer %s",
+					   PG_ARGISNULL(0) ? "NULL" : OidOutputFunctionCall(outfunc, PG_GETARG_DATUM(0)),
+					   PG_ARGISNULL(1) ? "NULL" : OidOutputFunctionCall(outfunc, PG_GETARG_DATUM(1)));
+	}
+
+	if (restricted)
+	{
+		ereport(LOG,
+				(errmsg("%s refused inside a security-restricted operation for role \"%s\"%s",
+						c->fn_name, role_name, ids)));
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("cannot run %s inside a security-restricted operation",
+						c->fn_name),
+				 errdetail("Operations such as ANALYZE, REINDEX or VACUUM, and the triggers a cleanup fires, run code with restricted rights.")));
+	}
+
+	ereport(LOG,
+			(errmsg("%s refused for role \"%s\", which is not a ct_cleanup admin%s",
+					c->fn_name, role_name, ids)));
+	ereport(ERROR,
+			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+			 errmsg("permission denied for function %s", c->fn_name),
+			 errdetail("Role \"%s\" is not a ct_cleanup admin.", role_name),
+			 errhint("Admins are superusers, roles with the privileges of the role named by the admin_role setting, and callers the admin_check function approves (see ct_cleanup_settings).")));
 }
 
 /*
@@ -367,9 +501,8 @@ ctc_admin_check(CtcCaller *c)
  *		caller that may not execute the function is refused (42501).
  */
 char *
-ctc_actor_id(CtcCaller *c)
+ctc_actor_id(CtcCaller *c, const CtcSettings *settings)
 {
-	const char *value = ctc_get_settings(c)->actor_id;
 	Oid			fnoid;
 	bool		isnull;
 	bool		denied;
@@ -377,16 +510,113 @@ ctc_actor_id(CtcCaller *c)
 	Oid			outfunc;
 	bool		isvarlena;
 
-	if (value == NULL)
+	if (settings->actor_id == NULL)
 		return NULL;
-	result = ctc_call_setting(c, "actor_id", value, InvalidOid, &fnoid,
-							  &isnull, &denied);
+	result = ctc_call_setting(c, "actor_id", settings->actor_id, InvalidOid,
+							  &fnoid, &isnull, &denied);
 	if (denied)
 		aclcheck_error(ACLCHECK_NO_PRIV, OBJECT_FUNCTION, get_func_name(fnoid));
 	if (isnull)
 		return NULL;
 	getTypeOutputInfo(get_func_rettype(fnoid), &outfunc, &isvarlena);
 	return OidOutputFunctionCall(outfunc, result);
+}
+
+/*
+ * ctc_people_relation
+ *		For kind "client" or "trainer" (anything else: 22023), the name of
+ *		its setting, and when set the relation it names, resolved as the
+ *		extension owner and locked with AccessShareLock: its quoted name in
+ *		*qualname and its owner in *owner.  NULL *qualname when not set;
+ *		with required, that is refused (22023).
+ */
+const char *
+ctc_people_relation(CtcCaller *c, const CtcSettings *settings,
+					const char *kind, bool required, char **qualname, Oid *owner)
+{
+	const char *setting;
+	const char *value;
+	CtcRunAs	as;
+	Oid			relid;
+
+	if (strcmp(kind, "client") == 0)
+	{
+		setting = "clients";
+		value = settings->clients;
+	}
+	else if (strcmp(kind, "trainer") == 0)
+	{
+		setting = "trainers";
+		value = settings->trainers;
+	}
+	else
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid kind \"%s\"", kind),
+				 errhint("The kind is \"client\" or \"trainer\".")));
+
+	*qualname = NULL;
+	if (value == NULL)
+	{
+		if (required)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("setting \"%s\" is not set", setting),
+					 errhint("Name the table or view of the %ss with ct_cleanup_set('%s', 'schema.relation').",
+							 kind, setting)));
+		return setting;
+	}
+
+	ctc_run_as(&as, c->ext_owner, 0);
+	relid = ctc_resolve_relation(setting, value, false, AccessShareLock, owner);
+	*qualname = quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
+										   get_rel_name(relid));
+	ctc_run_as_end(&as);
+	return setting;
+}
+
+/*
+ * ctc_check_people
+ *		Refuse (P0002) the first of ids[0..n-1] that is not in the relation
+ *		configured for its kind; do nothing when none is configured.  One
+ *		query for all of them, as the relation's owner.
+ */
+void
+ctc_check_people(CtcCaller *c, const CtcSettings *settings, const char *kind,
+				 Datum *ids, int n)
+{
+	Oid			argtypes[1] = {UUIDARRAYOID};
+	Datum		args[1];
+	Oid			owner;
+	char	   *qualname;
+	const char *setting;
+	SPIPlanPtr	plan;
+	CtcRunAs	as;
+	char	   *missing = NULL;
+
+	setting = ctc_people_relation(c, settings, kind, false, &qualname, &owner);
+	if (qualname == NULL)
+		return;
+
+	args[0] = PointerGetDatum(construct_array(ids, n, UUIDOID, UUID_LEN, false,
+											  TYPALIGN_CHAR));
+	ctc_run_as(&as, owner, SECURITY_NOFORCE_RLS);
+	SPI_connect();
+	plan = ctc_fixed_plan(psprintf(CTC_SQL_PEOPLE_MISSING, qualname), 1, argtypes);
+	if (SPI_execute_plan(plan, args, NULL, true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "looking up %ss in %s failed", kind, qualname);
+	if (SPI_processed > 0)
+		missing = ctc_spi_strdup(SPI_getvalue(SPI_tuptable->vals[0],
+											  SPI_tuptable->tupdesc, 1));
+	SPI_finish();
+	ctc_run_as_end(&as);
+
+	if (missing != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_NO_DATA_FOUND),
+				 errmsg("%s %s not found in %s", kind, missing, qualname),
+				 errhint("The setting \"%s\" names the %ss; check the id and the order of the arguments (client, then trainer).",
+						 setting, kind)));
 }
 
 /*
@@ -410,10 +640,12 @@ ctc_canonical_value(const CtcSettingDef *def, const char *value)
 						 errdetail("A role name has 1 to %d bytes.", NAMEDATALEN - 1)));
 			return pstrdup(value);
 		case CTC_SETTING_FUNCTION:
-			oid = ctc_resolve_function(def->name, value, def->rettype, true);
+			oid = ctc_resolve_function(def->name, value, def->rettype, true,
+									   InvalidOid);
 			return format_procedure_qualified(oid);
 		case CTC_SETTING_RELATION:
-			oid = ctc_resolve_relation(def->name, value, true, &owner);
+			oid = ctc_resolve_relation(def->name, value, true, AccessShareLock,
+									   &owner);
 			return quote_qualified_identifier(get_namespace_name(get_rel_namespace(oid)),
 											  get_rel_name(oid));
 	}

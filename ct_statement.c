@@ -3,39 +3,40 @@
  * ct_statement.c
  *		Build the SQL that a cleanup (or preview) runs.
  *
- * The statement form: one data-modifying CTE per registered table, in
- * processing order, and a final SELECT of one count per CTE:
+ * One engine for one pair and for many: every statement takes the pairs as
+ * two arrays, $1 uuid[] (clients) and $2 uuid[] (trainers), unnested WITH
+ * ORDINALITY into p(c, t, i), where i is the pair's position.  Each rule
+ * has four statements (ctc_build_delete, ctc_build_count):
  *
- *	WITH r1 AS (DELETE FROM app.conversations AS t
- *	            WHERE t.client_id OPERATOR(pg_catalog.=) $1
- *	              AND t.trainer_id OPERATOR(pg_catalog.=) $2
- *	            RETURNING t.id),
- *	     r2 AS (DELETE FROM app.messages AS t
- *	            WHERE EXISTS (SELECT 1 FROM r1 AS p
- *	                          WHERE p.id OPERATOR(pg_catalog.=) t.conversation_id)
- *	            RETURNING 1)
- *	SELECT (SELECT pg_catalog.count(*) FROM r1), (SELECT pg_catalog.count(*) FROM r2)
+ *	DELETE FROM app.message_read_status AS t
+ *	USING app.messages AS a1,
+ *	      (SELECT DISTINCT ON (...) ... FROM ROWS FROM (unnest($1), unnest($2))
+ *	       WITH ORDINALITY AS u(c, t, i) ORDER BY ...) AS p
+ *	WHERE a1.id OPERATOR(pg_catalog.=) t.message_id
+ *	  AND (a1.sender_id OPERATOR(pg_catalog.=) p.c AND a1.recipient_id OPERATOR(pg_catalog.=) p.t
+ *	       OR a1.sender_id OPERATOR(pg_catalog.=) p.t AND a1.recipient_id OPERATOR(pg_catalog.=) p.c)
  *
- * All sub-statements share one snapshot, and foreign keys are checked at the
- * end of the statement, so the order of the CTEs does not matter for
- * correctness and the counts come straight from the CTEs.  A child CTE finds
- * its rows through the RETURNING keys of its parent's CTE, so a chain of any
- * depth is one statement.  The preview is the same statement with SELECT in
- * place of DELETE ... RETURNING.
+ * A child is joined with its ancestors (a1 its parent, a2 the parent's
+ * parent, ...) up to the rule that matches the pair, whose rows must all
+ * still be there: children are deleted before their parents.  Every row
+ * joins at most one pair: a foreign key references one parent row, pairs are
+ * distinct, and for an "either" root the pairs are taken once per unordered
+ * pair, at the first position (p is then the DISTINCT ON form above), so that
+ * a batch counts each row for the same pair as single calls in the given
+ * order would.  For one pair the DELETE's own row count is the count; for
+ * many, "WITH d AS (DELETE ... RETURNING p.i) SELECT i, count(*) ... GROUP BY
+ * i" counts per pair without returning rows.  The counting statements are
+ * the same joins with SELECT.
  *
- * A single-pair cleanup runs, when it can, one DELETE per table instead
- * (ctc_build_delete), children before parents: measured faster than the
- * one statement (bench/), especially for pairs with many rows.
- *
- * ct_cleanup_many runs the batch form: the pairs come in as two arrays,
- * unnested into a CTE p, each table is joined with p (or a child with its
- * parent's CTE), and every CTE carries the position of its pair, so that all
- * pairs are removed by one statement and counted per pair.
+ * When registered tables reference each other in a cycle, no order of
+ * per-table DELETEs passes every foreign-key check, and the cleanup runs one
+ * statement of data-modifying CTEs instead (ctc_build_statement): all CTEs
+ * share one snapshot and foreign keys are checked at its end; a child CTE
+ * finds its rows through its parent CTE's RETURNING, which carries the pair.
  *
  * Every name is quoted (quote_identifier / quote_qualified_identifier), every
- * operator and function schema-qualified, and the pair is passed only as the
- * parameters $1 (client) and $2 (trainer): no caller-supplied text reaches
- * the SQL.
+ * operator and function schema-qualified, and the pairs are passed only as
+ * parameters: no caller-supplied text reaches the SQL.
  *
  * IDENTIFICATION
  *		ct_statement.c
@@ -49,82 +50,159 @@
 
 #define CTC_UUID_EQ		"OPERATOR(pg_catalog.=)"
 
-static void ctc_append_source(StringInfo buf, const CtcRule *rule, bool batch,
-							  const char *using, const char *where);
-static void ctc_append_condition(StringInfo buf, const CtcRule *rule, bool batch);
+/* The pairs, in order, with their positions. */
+#define CTC_PAIRS \
+	"ROWS FROM (pg_catalog.unnest($1::pg_catalog.uuid[])," \
+	" pg_catalog.unnest($2::pg_catalog.uuid[])) WITH ORDINALITY"
+
+/* The same, once per unordered pair, at its first position ("either" rules). */
+#define CTC_UNORDERED_PAIRS \
+	"(SELECT DISTINCT ON (LEAST(u.c, u.t), GREATEST(u.c, u.t)) u.c, u.t, u.i" \
+	" FROM " CTC_PAIRS " AS u(c, t, i)" \
+	" ORDER BY LEAST(u.c, u.t), GREATEST(u.c, u.t), u.i)"
+
+static void ctc_append_pairs(StringInfo buf, const CtcRule *root);
+static void ctc_append_joins(StringInfo buf, const CtcRule *rules, int self,
+							 bool with_from);
 static void ctc_append_pair_match(StringInfo buf, const CtcRule *rule,
-								  const char *alias, const char *client,
-								  const char *trainer);
+								  const char *alias);
 static void ctc_append_fk_join(StringInfo buf, const CtcRule *rule,
 							   const char *parent, const char *child);
 static void ctc_append_keys(StringInfo buf, const CtcRule *rules, int nrules,
-							int self, bool batch);
+							int self);
 
 
 /*
- * ctc_build_statement
- *		The cleanup statement for the resolved rules, or with preview the
- *		statement that only counts.  nrules must be at least 1.
- *
- * Single pair ($1 client, $2 trainer): one row of nrules bigint counts, in
- * rule order.  With batch ($1 clients, $2 trainers, arrays of equal length
- * without duplicate pairs): one row per pair, ordered as given, whose first
- * column is the pair's position and the others its counts.  In the batch
- * form every CTE carries the position of the pair its rows belong to
- * (column ctc_pair), children taking it from their parent's RETURNING.
+ * ctc_append_pairs
+ *		The pairs relation "p" for rules whose root rule is "root".
+ */
+static void
+ctc_append_pairs(StringInfo buf, const CtcRule *root)
+{
+	if (root->kind == CTC_RULE_EITHER)
+		appendStringInfoString(buf, CTC_UNORDERED_PAIRS " AS p");
+	else
+		appendStringInfoString(buf, CTC_PAIRS " AS p(c, t, i)");
+}
+
+/*
+ * ctc_append_joins
+ *		For rule "self", the relations after its own table ("a1, ..., p",
+ *		preceded by " USING " or ", " as with_from says) and the WHERE
+ *		clause that joins them: each child to its parent through the rule's
+ *		foreign key, the root to the pairs.
+ */
+static void
+ctc_append_joins(StringInfo buf, const CtcRule *rules, int self, bool with_from)
+{
+	int			depth = 0;
+	int			r;
+	char		alias[16] = "t";
+
+	appendStringInfoString(buf, with_from ? ", " : " USING ");
+	for (r = self; rules[r].kind == CTC_RULE_CHILD; r = rules[r].parent)
+		appendStringInfo(buf, "%s AS a%d, ", rules[rules[r].parent].qualname, ++depth);
+	ctc_append_pairs(buf, &rules[rules[self].root]);
+
+	appendStringInfoString(buf, " WHERE ");
+	depth = 0;
+	for (r = self; rules[r].kind == CTC_RULE_CHILD; r = rules[r].parent)
+	{
+		char		parent[16];
+
+		snprintf(parent, sizeof(parent), "a%d", ++depth);
+		ctc_append_fk_join(buf, &rules[r], parent, alias);
+		appendStringInfoString(buf, " AND ");
+		strlcpy(alias, parent, sizeof(alias));
+	}
+	ctc_append_pair_match(buf, &rules[r], alias);
+}
+
+/*
+ * ctc_build_delete
+ *		The DELETE of rule "self"'s rows for the pairs $1, $2.  With
+ *		per_pair, it returns one row (i, n) per pair that lost rows;
+ *		without, nothing (the caller reads the row count: one pair).
  */
 char *
-ctc_build_statement(CtcRule *rules, int nrules, bool preview, bool batch)
+ctc_build_delete(const CtcRule *rules, int self, bool per_pair)
+{
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	if (per_pair)
+		appendStringInfoString(&buf, "WITH d AS (");
+	appendStringInfo(&buf, "DELETE FROM %s AS t", rules[self].qualname);
+	ctc_append_joins(&buf, rules, self, false);
+	if (per_pair)
+		appendStringInfoString(&buf, " RETURNING p.i)"
+							   " SELECT d.i, pg_catalog.count(*) FROM d GROUP BY d.i");
+	return buf.data;
+}
+
+/*
+ * ctc_build_count
+ *		The count of rule "self"'s rows for the pairs $1, $2: one row of one
+ *		bigint, or with per_pair one row (i, n) per pair that has rows.
+ */
+char *
+ctc_build_count(const CtcRule *rules, int self, bool per_pair)
+{
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	appendStringInfo(&buf, "SELECT %spg_catalog.count(*) FROM %s AS t",
+					 per_pair ? "p.i, " : "", rules[self].qualname);
+	ctc_append_joins(&buf, rules, self, true);
+	if (per_pair)
+		appendStringInfoString(&buf, " GROUP BY p.i");
+	return buf.data;
+}
+
+/*
+ * ctc_build_statement
+ *		The one statement of data-modifying CTEs that removes every rule's
+ *		rows for the pairs $1, $2 at once, for registries whose tables
+ *		reference each other in a cycle.  One CTE per rule in processing
+ *		order; a root rule's CTE joins the pairs, a child's its parent's
+ *		CTE, and each returns its pair's position (ctc_pair).  Result: one
+ *		row per pair, ordered as given, whose first column is the position
+ *		and the others the counts, in rule order.
+ */
+char *
+ctc_build_statement(const CtcRule *rules, int nrules)
 {
 	StringInfoData buf;
 
 	Assert(nrules > 0);
 	initStringInfo(&buf);
 	appendStringInfoString(&buf, "WITH ");
-	if (batch)
-		appendStringInfoString(&buf,
-							   "p AS (SELECT u.i, u.c, u.t FROM ROWS FROM"
-							   " (pg_catalog.unnest($1::pg_catalog.uuid[]),"
-							   " pg_catalog.unnest($2::pg_catalog.uuid[]))"
-							   " WITH ORDINALITY AS u(c, t, i)),\n     ");
 	for (int i = 0; i < nrules; i++)
 	{
 		const CtcRule *rule = &rules[i];
 
-		appendStringInfo(&buf, "%sr%d AS (", i > 0 ? ",\n     " : "", i + 1);
-		if (preview)
+		appendStringInfo(&buf, "%sr%d AS (DELETE FROM %s AS t USING ",
+						 i > 0 ? ",\n     " : "", i + 1, rule->qualname);
+		if (rule->kind == CTC_RULE_CHILD)
 		{
-			appendStringInfoString(&buf, "SELECT ");
-			ctc_append_keys(&buf, rules, nrules, i, batch);
-			appendStringInfo(&buf, " FROM %s AS t", rule->qualname);
-			ctc_append_source(&buf, rule, batch, " JOIN ", " ON ");
-			ctc_append_condition(&buf, rule, batch);
+			appendStringInfo(&buf, "r%d AS p WHERE ", rule->parent + 1);
+			ctc_append_fk_join(&buf, rule, "p", "t");
 		}
 		else
 		{
-			appendStringInfo(&buf, "DELETE FROM %s AS t", rule->qualname);
-			ctc_append_source(&buf, rule, batch, " USING ", " WHERE ");
-			ctc_append_condition(&buf, rule, batch);
-			appendStringInfoString(&buf, " RETURNING ");
-			ctc_append_keys(&buf, rules, nrules, i, batch);
+			ctc_append_pairs(&buf, rule);
+			appendStringInfoString(&buf, " WHERE ");
+			ctc_append_pair_match(&buf, rule, "t");
 		}
+		appendStringInfoString(&buf, " RETURNING ");
+		ctc_append_keys(&buf, rules, nrules, i);
 		appendStringInfoChar(&buf, ')');
 	}
 
-	if (!batch)
-	{
-		appendStringInfoString(&buf, "\nSELECT ");
-		for (int i = 0; i < nrules; i++)
-			appendStringInfo(&buf, "%s(SELECT pg_catalog.count(*) FROM r%d)",
-							 i > 0 ? ", " : "", i + 1);
-		return buf.data;
-	}
-
-	/* batch: count per pair with one grouped scan of each CTE */
 	appendStringInfoString(&buf, "\nSELECT p.i");
 	for (int i = 0; i < nrules; i++)
 		appendStringInfo(&buf, ", COALESCE(c%d.n, 0)", i + 1);
-	appendStringInfoString(&buf, " FROM p");
+	appendStringInfoString(&buf, " FROM " CTC_PAIRS " AS p(c, t, i)");
 	for (int i = 0; i < nrules; i++)
 		appendStringInfo(&buf,
 						 " LEFT JOIN (SELECT ctc_pair, pg_catalog.count(*) AS n FROM r%d"
@@ -135,68 +213,24 @@ ctc_build_statement(CtcRule *rules, int nrules, bool preview, bool batch)
 }
 
 /*
- * ctc_append_source
- *		For a child rule, or for any rule in the batch form, the relation the
- *		table is joined with (its parent's CTE, or the pairs p), introduced
- *		by "using" (DELETE) or "join" (SELECT); then "where" or "on".  For a
- *		single-pair root rule, just " WHERE ".
- */
-static void
-ctc_append_source(StringInfo buf, const CtcRule *rule, bool batch,
-				  const char *using, const char *where)
-{
-	if (rule->kind == CTC_RULE_CHILD && batch)
-		appendStringInfo(buf, "%sr%d AS p%s", using, rule->parent + 1, where);
-	else if (batch)
-		appendStringInfo(buf, "%sp%s", using, where);
-	else
-		appendStringInfoString(buf, " WHERE ");
-}
-
-/*
- * ctc_append_condition
- *		The condition selecting the pair's rows of one table: against $1 and
- *		$2 for a single pair, against the pairs p in the batch form; a child
- *		joins its parent's CTE (EXISTS for a single pair, the join itself in
- *		the batch form, where the parent's row carries the pair).
- */
-static void
-ctc_append_condition(StringInfo buf, const CtcRule *rule, bool batch)
-{
-	if (rule->kind != CTC_RULE_CHILD)
-	{
-		ctc_append_pair_match(buf, rule, "t", batch ? "p.c" : "$1",
-							  batch ? "p.t" : "$2");
-		return;
-	}
-	if (!batch)
-		appendStringInfo(buf, "EXISTS (SELECT 1 FROM r%d AS p WHERE ", rule->parent + 1);
-	ctc_append_fk_join(buf, rule, "p", "t");
-	if (!batch)
-		appendStringInfoChar(buf, ')');
-}
-
-/*
  * ctc_append_pair_match
  *		For a pair or either rule, the condition that row "alias" belongs to
- *		the pair (client, trainer).
+ *		the pair (p.c, p.t).
  */
 static void
-ctc_append_pair_match(StringInfo buf, const CtcRule *rule, const char *alias,
-					  const char *client, const char *trainer)
+ctc_append_pair_match(StringInfo buf, const CtcRule *rule, const char *alias)
 {
 	const char *a = quote_identifier(rule->column_a);
 	const char *b = quote_identifier(rule->column_b);
 
 	if (rule->kind == CTC_RULE_PAIR)
-		appendStringInfo(buf, "%s.%s " CTC_UUID_EQ " %s AND %s.%s " CTC_UUID_EQ " %s",
-						 alias, a, client, alias, b, trainer);
+		appendStringInfo(buf, "%s.%s " CTC_UUID_EQ " p.c AND %s.%s " CTC_UUID_EQ " p.t",
+						 alias, a, alias, b);
 	else
 		appendStringInfo(buf,
-						 "(%s.%s " CTC_UUID_EQ " %s AND %s.%s " CTC_UUID_EQ " %s"
-						 " OR %s.%s " CTC_UUID_EQ " %s AND %s.%s " CTC_UUID_EQ " %s)",
-						 alias, a, client, alias, b, trainer,
-						 alias, a, trainer, alias, b, client);
+						 "(%s.%s " CTC_UUID_EQ " p.c AND %s.%s " CTC_UUID_EQ " p.t"
+						 " OR %s.%s " CTC_UUID_EQ " p.t AND %s.%s " CTC_UUID_EQ " p.c)",
+						 alias, a, alias, b, alias, a, alias, b);
 }
 
 /*
@@ -215,58 +249,15 @@ ctc_append_fk_join(StringInfo buf, const CtcRule *rule, const char *parent,
 }
 
 /*
- * ctc_build_delete
- *		The DELETE of one rule's rows for a single pair ($1, $2), on its own:
- *		a child is joined with its ancestors (a1 its parent, a2 the parent's
- *		parent, ...) up to the rule that matches the pair, which must all
- *		still hold their rows, so children are deleted before parents.
- */
-char *
-ctc_build_delete(CtcRule *rules, int self)
-{
-	StringInfoData buf;
-	int			depth = 0;
-	int			r;
-	char		alias[16] = "t";
-
-	initStringInfo(&buf);
-	appendStringInfo(&buf, "DELETE FROM %s AS t", rules[self].qualname);
-	for (r = self; rules[r].kind == CTC_RULE_CHILD; r = rules[r].parent)
-	{
-		depth++;
-		appendStringInfo(&buf, "%s%s AS a%d", depth == 1 ? " USING " : ", ",
-						 rules[rules[r].parent].qualname, depth);
-	}
-	appendStringInfoString(&buf, " WHERE ");
-	depth = 0;
-	for (r = self; rules[r].kind == CTC_RULE_CHILD; r = rules[r].parent)
-	{
-		char		parent[16];
-
-		snprintf(parent, sizeof(parent), "a%d", ++depth);
-		ctc_append_fk_join(&buf, &rules[r], parent, alias);
-		appendStringInfoString(&buf, " AND ");
-		strlcpy(alias, parent, sizeof(alias));
-	}
-	ctc_append_pair_match(&buf, &rules[r], alias, "$1", "$2");
-	return buf.data;
-}
-
-/*
  * ctc_append_keys
- *		The output list of rule "self"'s CTE: in the batch form first the
- *		pair's position (ctc_pair), then the columns its children join on
- *		(each once); a constant when there is nothing else to output.
+ *		The RETURNING list of rule "self"'s CTE: the pair's position
+ *		(ctc_pair), then the columns its children join on (each once).
  */
 static void
-ctc_append_keys(StringInfo buf, const CtcRule *rules, int nrules, int self,
-				bool batch)
+ctc_append_keys(StringInfo buf, const CtcRule *rules, int nrules, int self)
 {
-	int			start = buf->len;
-
-	if (batch)
-		appendStringInfoString(buf, rules[self].kind == CTC_RULE_CHILD ?
-							   "p.ctc_pair" : "p.i AS ctc_pair");
+	appendStringInfoString(buf, rules[self].kind == CTC_RULE_CHILD ?
+						   "p.ctc_pair" : "p.i AS ctc_pair");
 	for (int i = self + 1; i < nrules; i++)
 	{
 		if (rules[i].parent != self)
@@ -285,9 +276,7 @@ ctc_append_keys(StringInfo buf, const CtcRule *rules, int nrules, int self,
 					seen = strcmp(rules[j].ref_columns[m], col) == 0;
 			}
 			if (!seen)
-				appendStringInfo(buf, "%st.%s", buf->len > start ? ", " : "", col);
+				appendStringInfo(buf, ", t.%s", col);
 		}
 	}
-	if (buf->len == start)
-		appendStringInfoString(buf, "1");
 }
