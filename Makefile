@@ -20,11 +20,11 @@ DATA = ct_cleanup--1.0.sql ct_cleanup--1.0--1.1.sql ct_cleanup--1.1.sql
 PGFILEDESC = "ct_cleanup - audited removal of one client/trainer pair's interactions"
 
 # install creates the extension and the shared fixture; the others use it
-REGRESS = install register preview cleanup audit errors privileges settings postgrest security hostile guards many hardening operations upgrade dump teardown
+REGRESS = install register preview cleanup audit errors privileges settings postgrest security hostile guards many hardening operations operators upgrade dump teardown
 # the tests create roles and need a fresh database of their own
 REGRESS_OPTS = --dbname=ct_cleanup_regress
 
-ISOLATION = same_pair receipt_race two_pairs guard_lock_timeout registry_cache cleanup_preview app_inserts row_locks isolation_levels timeouts overlapping_batches registry_snapshot registry_changes partitioned_race
+ISOLATION = same_pair receipt_race two_pairs guard_lock_timeout registry_cache cleanup_preview app_inserts row_locks isolation_levels timeouts overlapping_batches registry_snapshot registry_changes partitioned_race pair_lock_space
 
 EXTRA_CLEAN = results/ regression.diffs regression.out output_iso/
 

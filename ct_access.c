@@ -237,14 +237,15 @@ ctc_require_owner(CtcCaller *c)
 
 /*
  * ctc_prepare
- *		SPI_prepare and SPI_keepplan "sql"; the caller owns the plan and
- *		frees it with SPI_freeplan.  SPI must be connected, as the role whose
+ *		SPI_prepare_cursor (with cursor_options, 0 or CURSOR_OPT_GENERIC_PLAN)
+ *		and SPI_keepplan "sql"; the caller owns the plan and frees it with
+ *		SPI_freeplan.  SPI must be connected, as the role whose
  *		name lookups the statement needs.
  */
 SPIPlanPtr
-ctc_prepare(const char *sql, int nargs, Oid *argtypes)
+ctc_prepare(const char *sql, int nargs, Oid *argtypes, int cursor_options)
 {
-	SPIPlanPtr	plan = SPI_prepare(sql, nargs, argtypes);
+	SPIPlanPtr	plan = SPI_prepare_cursor(sql, nargs, argtypes, cursor_options);
 
 	if (plan == NULL)
 		elog(ERROR, "SPI_prepare failed for \"%s\": %s",
@@ -290,7 +291,7 @@ ctc_fixed_plan(const char *sql, int nargs, Oid *argtypes)
 
 	/* prepare before taking the slot: an error leaves the list as it was */
 	entry = &ctc_fixed_plans[ctc_nfixed];
-	entry->plan = ctc_prepare(sql, nargs, argtypes);
+	entry->plan = ctc_prepare(sql, nargs, argtypes, 0);
 	entry->sql = MemoryContextStrdup(TopMemoryContext, sql);
 	entry->nargs = nargs;
 	if (nargs > 0)

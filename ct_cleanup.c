@@ -123,6 +123,7 @@ ctc_run(FunctionCallInfo fcinfo, bool preview)
 	int64	   *counts;
 	CtcOutcome	outcome;
 	int64		audit_id = 0;
+	char	   *actor;
 
 	ctc_enter(fcinfo, &c);
 	settings = ctc_get_settings(&c);
@@ -138,6 +139,9 @@ ctc_run(FunctionCallInfo fcinfo, bool preview)
 	ctc_check_people(&c, settings, "client", &ids[0], 1);
 	ctc_check_people(&c, settings, "trainer", &ids[1], 1);
 
+	/* the actor first: a vanished actor_id function fails before any delete */
+	actor = preview ? NULL : ctc_actor_id(&c, settings);
+
 	pairs.n = 1;
 	pairs.clients = &ids[0];
 	pairs.trainers = &ids[1];
@@ -147,7 +151,7 @@ ctc_run(FunctionCallInfo fcinfo, bool preview)
 	{
 		ctc_check_max_rows(&c, &pairs, outcome.total);
 		ctc_write_audit(&c, &pairs, PG_GETARG_DATUM(2), PG_ARGISNULL(2),
-						ctc_actor_id(&c, settings), &outcome, &audit_id);
+						actor, &outcome, &audit_id);
 	}
 	return ctc_result(fcinfo, &outcome, audit_id, preview);
 }

@@ -87,7 +87,8 @@ extern void ctc_run_as(CtcRunAs *state, Oid role, int extra_flags);
 extern void ctc_run_as_end(CtcRunAs *state);
 extern void ctc_require_owner(CtcCaller *c);
 extern SPIPlanPtr ctc_fixed_plan(const char *sql, int nargs, Oid *argtypes);
-extern SPIPlanPtr ctc_prepare(const char *sql, int nargs, Oid *argtypes);
+extern SPIPlanPtr ctc_prepare(const char *sql, int nargs, Oid *argtypes,
+							  int cursor_options);
 extern char *ctc_spi_strdup(const char *value);
 extern char *ctc_uuid_text(Datum value);
 
@@ -150,6 +151,7 @@ extern void ctc_resolve_rules(CtcRule *rules, int nrules, LOCKMODE lockmode,
 extern int	ctc_category_index(const char *category);
 extern int *ctc_delete_order(const CtcRule *rules, int nrules);
 extern Oid *ctc_check_deferred(const CtcRule *rules, int nrules, int *nwatched);
+extern bool ctc_cross_cascades(const CtcRule *rules, int nrules);
 extern int	ctc_rule_of_relation(const CtcRule *rules, int nrules, Oid relid);
 extern char *ctc_root_constraint_name(Oid relid, const char *conname);
 extern void ctc_registry_begin(FunctionCallInfo fcinfo, CtcCaller *c, int nargs);
@@ -162,7 +164,7 @@ extern uint64 ctc_registry_query(CtcCaller *c, const char *sql_format, int nargs
 /* ct_settings.c */
 extern void ctc_read_settings(CtcCaller *c, CtcSettings *settings);
 extern Oid	ctc_resolve_function(const char *setting, const char *value,
-								 Oid rettype, bool at_set, Oid caller);
+								 Oid rettype, bool at_set, Oid ext_owner);
 extern Oid	ctc_resolve_relation(const char *setting, const char *value,
 								 bool at_set, LOCKMODE lockmode, Oid *owner);
 extern bool ctc_caller_is_admin(CtcCaller *c, const CtcSettings *settings);
@@ -203,6 +205,7 @@ typedef struct CtcRegistry
 	CtcRule    *rules;			/* in processing order */
 	Oid			owner;			/* of all registered tables */
 	int		   *delete_order;	/* children first, or NULL: use cycle_sql */
+	bool		cross_cascades; /* batches run one pair at a time */
 	char	  **sql;			/* [rule * CTC_NUM_STATEMENTS + statement] */
 	char	   *cycle_sql;		/* one statement of CTEs, for a cycle */
 	int			nwatched;		/* tables whose changes drop the registry */

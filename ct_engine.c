@@ -20,11 +20,16 @@
  * table where they were removed.  For one pair they belong to it; in a
  * batch they cannot be given to a pair, so the batch is rolled back (its
  * subtransaction) and run again one pair at a time, which counts exactly
- * what single calls in the given order would.
+ * what single calls in the given order would.  A registry whose keys can
+ * carry such rows from one pair's deletes to rows another pair's rule
+ * matches (ctc_cross_cascades) runs batches one pair at a time from the
+ * start: there the order of the pairs decides which pair a row counts for.
  *
  * Locking and concurrency contract:
- *	- Pair locks: transaction-scoped advisory locks in the two-int4 key
- *	  space.  Every cleanup first takes the shared "ct_cleanup" key
+ *	- Pair locks: transaction-scoped advisory locks in a key space of their
+ *	  own (CTC_LOCK_SPACE: no SQL function can take or hold them), waited
+ *	  for at most ct_cleanup.lock_timeout.  Every cleanup first takes the
+ *	  shared "ct_cleanup" key
  *	  (CTC_GLOBAL_KEY), then the exclusive key of each pair (hashes of the two
  *	  ids in sorted order, so (a, b) and (b, a) share it) in key order, so
  *	  that overlapping cleanups wait for each other instead of deadlocking.
@@ -68,6 +73,7 @@
 #include "common/hashfn.h"
 #include "miscadmin.h"
 #include "pgstat.h"
+#include "storage/lock.h"
 #include "storage/proc.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
@@ -90,6 +96,9 @@
 #define CTC_GLOBAL_KEY1		0x6374636c
 #define CTC_GLOBAL_KEY2		0
 
+/* Advisory lock key space of the pair locks (SQL's functions use 1 and 2). */
+#define CTC_LOCK_SPACE		3
+
 /* GUC ct_cleanup.max_rows: most rows one cleanup may delete (0: no limit). */
 static int	ctc_max_rows = 1000000;
 
@@ -104,6 +113,8 @@ typedef struct CtcPairKey
 } CtcPairKey;
 
 static void ctc_lock_pairs(const CtcPairs *pairs);
+static void ctc_lock_key(int32 key1, int32 key2, LOCKMODE mode);
+static void ctc_pair_lock_context(void *arg);
 static int	ctc_pair_key_cmp(const void *a, const void *b);
 static int	ctc_apply_lock_timeout(void);
 static Datum ctc_uuid_array(const Datum *ids, int n);
@@ -210,8 +221,8 @@ ctc_run_pairs(CtcCaller *c, const CtcPairs *pairs, bool preview, int64 **counts)
 
 	if (!preview)
 	{
-		ctc_lock_pairs(pairs);
 		guc_level = ctc_apply_lock_timeout();
+		ctc_lock_pairs(pairs);
 	}
 	reg = ctc_get_registry(c, preview ? AccessShareLock : RowExclusiveLock);
 	*counts = palloc0(sizeof(int64) * Max(reg->nrules, 1) * pairs->n);
@@ -263,12 +274,14 @@ ctc_pair_key(Datum client, Datum trainer)
  *		Take the pair locks of the file header: the global key shared and
  *		each distinct pair key in key order, or for a batch of more than
  *		CTC_MAX_PAIR_LOCKS distinct keys the global key alone, exclusively.
+ *		The waits are bounded by ct_cleanup.lock_timeout like any other.
  */
 static void
 ctc_lock_pairs(const CtcPairs *pairs)
 {
 	CtcPairKey *keys = palloc(sizeof(CtcPairKey) * pairs->n);
 	int			nkeys = 0;
+	ErrorContextCallback context;
 
 	for (int i = 0; i < pairs->n; i++)
 		keys[i] = ctc_pair_key(pairs->clients[i], pairs->trainers[i]);
@@ -279,22 +292,51 @@ ctc_lock_pairs(const CtcPairs *pairs)
 			keys[nkeys++] = keys[i];
 	}
 
+	context.callback = ctc_pair_lock_context;
+	context.arg = NULL;
+	context.previous = error_context_stack;
+	error_context_stack = &context;
 	if (nkeys > CTC_MAX_PAIR_LOCKS)
+		ctc_lock_key(CTC_GLOBAL_KEY1, CTC_GLOBAL_KEY2, ExclusiveLock);
+	else
 	{
-		DirectFunctionCall2(pg_advisory_xact_lock_int4,
-							Int32GetDatum(CTC_GLOBAL_KEY1), Int32GetDatum(CTC_GLOBAL_KEY2));
-		pfree(keys);
-		return;
+		ctc_lock_key(CTC_GLOBAL_KEY1, CTC_GLOBAL_KEY2, ShareLock);
+		for (int i = 0; i < nkeys; i++)
+		{
+			CHECK_FOR_INTERRUPTS();
+			ctc_lock_key(keys[i].key1, keys[i].key2, ExclusiveLock);
+		}
 	}
-	DirectFunctionCall2(pg_advisory_xact_lock_shared_int4,
-						Int32GetDatum(CTC_GLOBAL_KEY1), Int32GetDatum(CTC_GLOBAL_KEY2));
-	for (int i = 0; i < nkeys; i++)
-	{
-		CHECK_FOR_INTERRUPTS();
-		DirectFunctionCall2(pg_advisory_xact_lock_int4,
-							Int32GetDatum(keys[i].key1), Int32GetDatum(keys[i].key2));
-	}
+	error_context_stack = context.previous;
 	pfree(keys);
+}
+
+/*
+ * ctc_lock_key
+ *		Take the transaction-scoped lock (key1, key2) in mode.  It is an
+ *		advisory lock tag with a key space of its own (CTC_LOCK_SPACE, where
+ *		SQL's advisory lock functions use 1 and 2), so that no session can
+ *		take or hold it through pg_advisory_lock() to stall every cleanup.
+ */
+static void
+ctc_lock_key(int32 key1, int32 key2, LOCKMODE mode)
+{
+	LOCKTAG		tag;
+
+	SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, (uint32) key1, (uint32) key2,
+						 CTC_LOCK_SPACE);
+	(void) LockAcquire(&tag, mode, false, false);
+}
+
+/*
+ * ctc_pair_lock_context
+ *		Error context while waiting for pair locks (a lock timeout, say).
+ */
+static void
+ctc_pair_lock_context(void *arg)
+{
+	errcontext("waiting for another cleanup of the same pair, or for a batch of more than %d pairs, to end",
+			   CTC_MAX_PAIR_LOCKS);
 }
 
 /*
@@ -409,7 +451,7 @@ ctc_delete_with_retry(const CtcRegistry *reg, const CtcPairs *pairs,
 {
 	MemoryContext cxt = CurrentMemoryContext;
 	ResourceOwner owner = CurrentResourceOwner;
-	bool		one_by_one = false;
+	bool		one_by_one = reg->cross_cascades;
 	size_t		size = sizeof(int64) * reg->nrules * pairs->n;
 
 	for (int attempt = 1;; attempt++)

@@ -86,6 +86,7 @@ ctc_run_many(FunctionCallInfo fcinfo, bool preview)
 	CtcOutcome *outcomes;
 	int64	   *audit_ids;
 	int64		total = 0;
+	char	   *actor;
 
 	ctc_enter(fcinfo, &c);
 	settings = ctc_get_settings(&c);
@@ -102,6 +103,8 @@ ctc_run_many(FunctionCallInfo fcinfo, bool preview)
 
 	ctc_check_people(&c, settings, "client", pairs.clients, pairs.n);
 	ctc_check_people(&c, settings, "trainer", pairs.trainers, pairs.n);
+	/* the actor first: a vanished actor_id function fails before any delete */
+	actor = preview ? NULL : ctc_actor_id(&c, settings);
 	reg = ctc_run_pairs(&c, &pairs, preview, &counts);
 
 	outcomes = palloc(sizeof(CtcOutcome) * pairs.n);
@@ -117,7 +120,7 @@ ctc_run_many(FunctionCallInfo fcinfo, bool preview)
 	{
 		ctc_check_max_rows(&c, &pairs, total);
 		ctc_write_audit(&c, &pairs, PG_GETARG_DATUM(2), PG_ARGISNULL(2),
-						ctc_actor_id(&c, settings), outcomes, audit_ids);
+						actor, outcomes, audit_ids);
 	}
 
 	for (int i = 0; i < pairs.n; i++)

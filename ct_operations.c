@@ -23,8 +23,14 @@
 #include "commands/event_trigger.h"
 #include "commands/extension.h"
 #include "ct_cleanup_compat.h"
+#include "access/htup_details.h"
+#include "catalog/pg_proc.h"
 #include "funcapi.h"
+#include "lib/stringinfo.h"
 #include "storage/lmgr.h"
+#include "utils/catcache.h"
+#include "utils/regproc.h"
+#include "utils/syscache.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/tuplestore.h"
@@ -53,6 +59,7 @@ PG_FUNCTION_INFO_V1(ct_cleanup_drift_guard);
 	" AND d.objid OPERATOR(pg_catalog.=) r.target::pg_catalog.oid)"
 
 static Datum ctc_run_report(FunctionCallInfo fcinfo, const char *report);
+static void ctc_require_unique_report(CtcCaller *c, const char *report);
 
 
 /*
@@ -100,6 +107,7 @@ ctc_run_report(FunctionCallInfo fcinfo, const char *report)
 	ctc_require_admin(&c, ctc_get_settings(&c), fcinfo, InvalidOid);
 	InitMaterializedSRF(fcinfo, 0);
 
+	ctc_require_unique_report(&c, report);
 	ctc_run_as(&as, c.ext_owner, 0);
 	SPI_connect();
 	if (SPI_execute(psprintf("SELECT * FROM %s.%s()", c.schema_quoted,
@@ -118,6 +126,42 @@ ctc_run_report(FunctionCallInfo fcinfo, const char *report)
 	SPI_finish();
 	ctc_run_as_end(&as);
 	return (Datum) 0;
+}
+
+/*
+ * ctc_require_unique_report
+ *		Refuse (42725), naming them, functions that someone who may create in
+ *		the extension's schema added beside the report "report" under its
+ *		name: the report is called by name, and an overload whose arguments
+ *		all have defaults would make that call ambiguous, or take it over.
+ */
+static void
+ctc_require_unique_report(CtcCaller *c, const char *report)
+{
+	CatCList   *list = SearchSysCacheList1(PROCNAMEARGSNSP, CStringGetDatum(report));
+	StringInfoData names;
+	int			n = 0;
+
+	initStringInfo(&names);
+	for (int i = 0; i < list->n_members; i++)
+	{
+		Form_pg_proc proc = (Form_pg_proc) GETSTRUCT(&list->members[i]->tuple);
+
+		if (proc->pronamespace != c->ext_schema)
+			continue;
+		n++;
+		appendStringInfo(&names, "%s%s", names.len > 0 ? ", " : "",
+						 format_procedure_qualified(proc->oid));
+	}
+	ReleaseSysCacheList(list);
+	if (n <= 1)
+		return;
+	ereport(ERROR,
+			(errcode(ERRCODE_AMBIGUOUS_FUNCTION),
+			 errmsg("function %s.%s() of extension \"ct_cleanup\" has been overloaded",
+					c->schema_quoted, report),
+			 errdetail("Functions of that name: %s.", names.data),
+			 errhint("Drop the function that is not part of the extension, and keep CREATE on the extension's schema to trusted roles.")));
 }
 
 /*

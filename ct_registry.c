@@ -124,6 +124,7 @@ static char *ctc_find_fk(Oid child, const char *child_name, Oid parent,
 						 const char *parent_name, const char *fk_name);
 static void ctc_check_same_owner(CtcCaller *c, Oid relid, const char *qualname,
 								 Oid owner);
+static void ctc_check_hierarchy(CtcCaller *c, Oid relid, const char *qualname);
 static void ctc_check_category(const char *category);
 static void ctc_require_args(FunctionCallInfo fcinfo, int nargs);
 static bool ctc_is_registered(CtcCaller *c, Oid relid);
@@ -267,9 +268,10 @@ ctc_resolve_rules(CtcRule *rules, int nrules, LOCKMODE lockmode, Oid *owner)
  * ctc_delete_order
  *		An order of the rules in which each table's rows are deleted before
  *		the rows of every registered table it references through any foreign
- *		key (not only the rules' own), so that one DELETE per table passes
- *		the foreign-key checks at the end of each; NULL when registered
- *		tables reference each other in a cycle.
+ *		key (not only the rules' own; keys declared on a partition or child
+ *		only, and keys to a partition of a registered table, included), so
+ *		that one DELETE per table passes the foreign-key checks at the end of
+ *		each; NULL when registered tables reference each other in a cycle.
  */
 int *
 ctc_delete_order(const CtcRule *rules, int nrules)
@@ -281,27 +283,33 @@ ctc_delete_order(const CtcRule *rules, int nrules)
 
 	for (int i = 0; i < nrules; i++)
 	{
-		ScanKeyData key;
-		SysScanDesc scan;
-		HeapTuple	tup;
+		/* keys of the table and of each partition or child (its own, too) */
+		List	   *all = find_all_inheritors(rules[i].relid, AccessShareLock, NULL);
+		ListCell   *lc;
 
-		ScanKeyInit(&key, Anum_pg_constraint_conrelid, BTEqualStrategyNumber,
-					F_OIDEQ, ObjectIdGetDatum(rules[i].relid));
-		scan = systable_beginscan(rel, ConstraintRelidTypidNameIndexId, true,
-								  NULL, 1, &key);
-		while (HeapTupleIsValid(tup = systable_getnext(scan)))
+		foreach(lc, all)
 		{
-			Form_pg_constraint con = (Form_pg_constraint) GETSTRUCT(tup);
+			ScanKeyData key;
+			SysScanDesc scan;
+			HeapTuple	tup;
 
-			if (con->contype != CONSTRAINT_FOREIGN || OidIsValid(con->conparentid))
-				continue;
-			for (int j = 0; j < nrules; j++)
+			ScanKeyInit(&key, Anum_pg_constraint_conrelid, BTEqualStrategyNumber,
+						F_OIDEQ, ObjectIdGetDatum(lfirst_oid(lc)));
+			scan = systable_beginscan(rel, ConstraintRelidTypidNameIndexId, true,
+									  NULL, 1, &key);
+			while (HeapTupleIsValid(tup = systable_getnext(scan)))
 			{
-				if (j != i && rules[j].relid == con->confrelid)
+				Form_pg_constraint con = (Form_pg_constraint) GETSTRUCT(tup);
+				int			j;
+
+				if (con->contype != CONSTRAINT_FOREIGN)
+					continue;
+				j = ctc_rule_of_relation(rules, nrules, con->confrelid);
+				if (j >= 0 && j != i)
 					refs[i * nrules + j] = true;
 			}
+			systable_endscan(scan);
 		}
-		systable_endscan(scan);
 	}
 	table_close(rel, AccessShareLock);
 
@@ -408,6 +416,73 @@ ctc_check_deferred(const CtcRule *rules, int nrules, int *nwatched)
 		result[n++] = lfirst_oid(lc);
 	*nwatched = n;
 	return result;
+}
+
+/*
+ * ctc_cross_cascades
+ *		Can the foreign-key actions of one pair's deletes reach rows of a
+ *		registered table through a key that its rule does not follow (a
+ *		self-reference, a second key, a key of another registered table, or
+ *		a path through unregistered tables)?  Then a row that one pair's rule
+ *		matches may go with another pair's rows, and a batch must run one
+ *		pair at a time to count as single calls in its order would.  Keys
+ *		that a child rule follows to its own parent keep rows with their
+ *		pair and do not count.
+ */
+bool
+ctc_cross_cascades(const CtcRule *rules, int nrules)
+{
+	for (int p = 0; p < nrules; p++)
+	{
+		List	   *queue = list_make1_oid(rules[p].relid);
+		List	   *seen = NIL;
+
+		while (queue != NIL)
+		{
+			Oid			relid = linitial_oid(queue);
+			bool		start = relid == rules[p].relid;
+			ListCell   *lc;
+
+			queue = list_delete_first(queue);
+			if (list_member_oid(seen, relid))
+				continue;
+			seen = lappend_oid(seen, relid);
+			foreach(lc, find_all_inheritors(relid, AccessShareLock, NULL))
+			{
+				Relation	rel = table_open(lfirst_oid(lc), AccessShareLock);
+				TriggerDesc *trigdesc = rel->trigdesc;
+
+				for (int t = 0; trigdesc != NULL && t < trigdesc->numtriggers; t++)
+				{
+					Trigger    *trig = &trigdesc->triggers[t];
+					int			j;
+
+					if (!trig->tgisinternal ||
+						(trig->tgfoid != F_RI_FKEY_CASCADE_DEL &&
+						 trig->tgfoid != F_RI_FKEY_SETNULL_DEL &&
+						 trig->tgfoid != F_RI_FKEY_SETDEFAULT_DEL))
+						continue;
+					j = ctc_rule_of_relation(rules, nrules, trig->tgconstrrelid);
+					if (j < 0)
+					{
+						if (trig->tgfoid == F_RI_FKEY_CASCADE_DEL)
+							queue = lappend_oid(queue, trig->tgconstrrelid);
+						continue;
+					}
+					if (start && rules[j].kind == CTC_RULE_CHILD && rules[j].parent == p &&
+						trig->tgfoid == F_RI_FKEY_CASCADE_DEL &&
+						strcmp(ctc_root_constraint_name(trig->tgconstrrelid,
+														get_constraint_name(trig->tgconstraint)),
+							   rules[j].fk_name) == 0)
+						continue;	/* the child rule's own key */
+					table_close(rel, NoLock);
+					return true;
+				}
+				table_close(rel, NoLock);
+			}
+		}
+	}
+	return false;
 }
 
 /*
@@ -548,48 +623,55 @@ ctc_check_table(Oid relid, LOCKMODE lockmode, bool registered,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("%s is a system catalog", *qualname),
 				 errdetail("Only application tables can be registered.")));
+	if (form->relpersistence == RELPERSISTENCE_TEMP)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s is a temporary table", *qualname),
+				 errdetail("A temporary table vanishes with its session, without a DROP that would remove its rule; only permanent tables can be registered.")));
 	ReleaseSysCache(tup);
 }
 
 /*
  * ctc_find_leaves
  *		The tables whose transaction statistics can show deletions the rule's
- *		own DELETE did not count: the table itself (or, partitioned, every
- *		leaf partition), if it has an ON DELETE CASCADE foreign key; none
- *		otherwise, as nothing else removes its rows behind the cleanup.
+ *		own DELETE did not count: the table itself, or each of its leaf
+ *		partitions (and inheritance children), that has an ON DELETE CASCADE
+ *		foreign key, inherited or its own; nothing else removes its rows
+ *		behind the cleanup.
  */
 static void
 ctc_find_leaves(CtcRule *rule)
 {
-	List	   *fkeys;
-	List	   *all;
+	List	   *all = find_all_inheritors(rule->relid, AccessShareLock, NULL);
 	ListCell   *lc;
-	bool		cascades = false;
-	Relation	rel = table_open(rule->relid, NoLock);
-
-	fkeys = RelationGetFKeyList(rel);
-	foreach(lc, fkeys)
-	{
-		HeapTuple	tup = SearchSysCache1(CONSTROID,
-										  ObjectIdGetDatum(((ForeignKeyCacheInfo *) lfirst(lc))->conoid));
-
-		if (HeapTupleIsValid(tup))
-		{
-			cascades |= ((Form_pg_constraint) GETSTRUCT(tup))->confdeltype == FKCONSTR_ACTION_CASCADE;
-			ReleaseSysCache(tup);
-		}
-	}
-	table_close(rel, NoLock);
 
 	rule->nleaves = 0;
-	if (!cascades)
-		return;
-	all = find_all_inheritors(rule->relid, NoLock, NULL);
 	rule->leaves = palloc(sizeof(Oid) * list_length(all));
 	foreach(lc, all)
 	{
-		if (get_rel_relkind(lfirst_oid(lc)) == RELKIND_RELATION)
-			rule->leaves[rule->nleaves++] = lfirst_oid(lc);
+		Oid			relid = lfirst_oid(lc);
+		Relation	rel;
+		ListCell   *fk;
+		bool		cascades = false;
+
+		if (get_rel_relkind(relid) != RELKIND_RELATION)
+			continue;
+		/* a leaf's list holds the keys it inherited and its own */
+		rel = table_open(relid, NoLock);
+		foreach(fk, RelationGetFKeyList(rel))
+		{
+			HeapTuple	tup = SearchSysCache1(CONSTROID,
+											  ObjectIdGetDatum(((ForeignKeyCacheInfo *) lfirst(fk))->conoid));
+
+			if (HeapTupleIsValid(tup))
+			{
+				cascades |= ((Form_pg_constraint) GETSTRUCT(tup))->confdeltype == FKCONSTR_ACTION_CASCADE;
+				ReleaseSysCache(tup);
+			}
+		}
+		table_close(rel, NoLock);
+		if (cascades)
+			rule->leaves[rule->nleaves++] = relid;
 	}
 }
 
@@ -814,6 +896,64 @@ ctc_check_same_owner(CtcCaller *c, Oid relid, const char *qualname, Oid owner)
 }
 
 /*
+ * ctc_check_hierarchy
+ *		Refuse (22023) to register a table whose ancestor or descendant
+ *		(partitions and inheritance alike) is registered: a DELETE of a
+ *		table reaches its partitions and children, so both rules would
+ *		count the same rows.  SPI must be connected (ctc_registry_begin).
+ */
+static void
+ctc_check_hierarchy(CtcCaller *c, Oid relid, const char *qualname)
+{
+	List	   *related = list_delete_first(find_all_inheritors(relid, AccessShareLock, NULL));
+	Relation	rel = table_open(InheritsRelationId, AccessShareLock);
+	Oid			child = relid;
+	ListCell   *lc;
+
+	/* the ancestors: walk pg_inherits up (a table has at most one parent
+	 * once it is a partition; plain inheritance may have several) */
+	for (List *todo = list_make1_oid(child); todo != NIL;)
+	{
+		ScanKeyData key;
+		SysScanDesc scan;
+		HeapTuple	tup;
+
+		child = linitial_oid(todo);
+		todo = list_delete_first(todo);
+		ScanKeyInit(&key, Anum_pg_inherits_inhrelid, BTEqualStrategyNumber,
+					F_OIDEQ, ObjectIdGetDatum(child));
+		scan = systable_beginscan(rel, InheritsRelidSeqnoIndexId, true, NULL, 1, &key);
+		while (HeapTupleIsValid(tup = systable_getnext(scan)))
+		{
+			Oid			parent = ((Form_pg_inherits) GETSTRUCT(tup))->inhparent;
+
+			if (!list_member_oid(related, parent) && parent != relid)
+			{
+				related = lappend_oid(related, parent);
+				todo = lappend_oid(todo, parent);
+			}
+		}
+		systable_endscan(scan);
+	}
+	table_close(rel, AccessShareLock);
+
+	foreach(lc, related)
+	{
+		Oid			other = lfirst_oid(lc);
+
+		if (ctc_is_registered(c, other))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("table %s and registered table %s are in one inheritance or partition tree",
+							qualname,
+							quote_qualified_identifier(get_namespace_name(get_rel_namespace(other)),
+													   get_rel_name(other))),
+					 errdetail("A DELETE of a table reaches its partitions and inheritance children, so both rules would delete and count the same rows."),
+					 errhint("Register only the topmost table of the tree.")));
+	}
+}
+
+/*
  * ctc_check_category
  *		A category is a lower-case SQL name: one of the 13 result columns, or
  *		any other (counted in "other").
@@ -1001,6 +1141,7 @@ ctc_register_columns(FunctionCallInfo fcinfo, CtcRuleKind kind)
 				 errmsg("both columns of table %s are \"%s\"", qualname, column_a),
 				 errdetail("The client and the trainer must be matched against two different columns.")));
 	ctc_check_same_owner(&c, relid, qualname, owner);
+	ctc_check_hierarchy(&c, relid, qualname);
 
 	values[0] = ObjectIdGetDatum(relid);
 	values[1] = CStringGetTextDatum(category);
@@ -1071,6 +1212,7 @@ ct_cleanup_register_child(PG_FUNCTION_ARGS)
 	fk = ctc_find_fk(relid, qualname, parent, parent_name,
 					 PG_ARGISNULL(3) ? NULL : NameStr(*PG_GETARG_NAME(3)));
 	ctc_check_same_owner(&c, relid, qualname, owner);
+	ctc_check_hierarchy(&c, relid, qualname);
 
 	values[0] = ObjectIdGetDatum(relid);
 	values[1] = CStringGetTextDatum(category);

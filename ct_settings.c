@@ -34,7 +34,13 @@
 #include "ct_cleanup.h"
 
 #include "access/htup_details.h"
+#include "access/genam.h"
+#include "access/table.h"
+#include "catalog/indexing.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_depend.h"
+#include "catalog/pg_namespace.h"
+#include "catalog/pg_operator.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_proc.h"
 #include "catalog/pg_type.h"
@@ -45,6 +51,7 @@
 #include "utils/acl.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
 #include "storage/lmgr.h"
 #include "utils/regproc.h"
@@ -97,11 +104,30 @@ static const CtcSettingDef ctc_setting_defs[] = {
 static const CtcSettingDef *ctc_setting_def(const char *name);
 static List *ctc_qualified_name(const char *setting, const char *value,
 								bool at_set);
-static const char *ctc_search_path_problem(HeapTuple proctup, Oid caller);
+/* Why a function may not run with a caller's rights; NULL fields: no problem. */
+typedef struct CtcFunctionProblem
+{
+	char	   *owner;			/* someone untrusted could change it */
+	const char *path;			/* someone could shadow what it reads */
+} CtcFunctionProblem;
+
+/* How deep ctc_function_problem follows the calls of SQL-standard bodies. */
+#define CTC_MAX_FUNCTION_DEPTH	16
+
+static bool ctc_trusted_role(Oid role, Oid ext_owner, Oid also);
+static void ctc_function_problem(Oid fnoid, Oid ext_owner, bool lends,
+								 int depth, List **seen,
+								 CtcFunctionProblem *problem);
+static void ctc_dependencies_problem(Oid fnoid, Oid ext_owner, bool lends,
+									 int depth, List **seen,
+									 CtcFunctionProblem *problem);
+static const char *ctc_search_path_problem(HeapTuple proctup, Oid ext_owner);
+static char *ctc_untrusted_creator(Oid nsp, Oid ext_owner, Oid fn_owner);
 static Datum ctc_call_setting(CtcCaller *c, const char *setting,
 							  const char *value, Oid rettype, Oid *fnoid,
 							  bool *isnull, bool *denied);
-static char *ctc_canonical_value(const CtcSettingDef *def, const char *value);
+static char *ctc_canonical_value(const CtcSettingDef *def, const char *value,
+								 Oid ext_owner);
 
 
 /*
@@ -187,21 +213,22 @@ ctc_qualified_name(const char *setting, const char *value, bool at_set)
 /*
  * ctc_resolve_function
  *		The function a setting names: schema-qualified, no arguments, not
- *		returning a set, returning rettype (if valid), with a pinned
- *		search_path (see the file header; caller, when valid, is the role
- *		about to run it).  at_set chooses SQLSTATE 22023 (ct_cleanup_set) or
- *		the run-time codes (42883 when it vanished, 55000 when it changed).
+ *		returning a set, returning rettype (if valid), and safe to run with a
+ *		caller's rights (ctc_function_problem).  at_set chooses SQLSTATE 22023
+ *		(ct_cleanup_set) or the run-time codes (42883 when it vanished, 55000
+ *		when it changed).  ext_owner is the extension's owner.
  */
 Oid
 ctc_resolve_function(const char *setting, const char *value, Oid rettype,
-					 bool at_set, Oid caller)
+					 bool at_set, Oid ext_owner)
 {
 	List	   *name = ctc_qualified_name(setting, value, at_set);
 	Oid			fnoid = LookupFuncName(name, 0, NULL, true);
 	HeapTuple	tup;
 	Form_pg_proc proc;
 	const char *problem = NULL;
-	const char *path_problem;
+	List	   *seen = NIL;
+	CtcFunctionProblem trust;
 
 	if (!OidIsValid(fnoid))
 		ereport(ERROR,
@@ -220,37 +247,168 @@ ctc_resolve_function(const char *setting, const char *value, Oid rettype,
 	else if (OidIsValid(rettype) && proc->prorettype != rettype)
 		problem = psprintf("must return %s, not %s", format_type_be(rettype),
 						   format_type_be(proc->prorettype));
-	path_problem = ctc_search_path_problem(tup, caller);
 	ReleaseSysCache(tup);
-
 	if (problem != NULL)
 		ereport(ERROR,
 				(errcode(CTC_SETTING_ERRCODE(at_set, ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE)),
 				 errmsg("function %s of setting \"%s\" %s",
 						format_procedure_qualified(fnoid), setting, problem)));
-	if (path_problem != NULL)
+
+	ctc_function_problem(fnoid, ext_owner, true, 0, &seen, &trust);
+	if (trust.owner != NULL)
+		ereport(ERROR,
+				(errcode(CTC_SETTING_ERRCODE(at_set, ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE)),
+				 errmsg("function %s of setting \"%s\" must be owned by a superuser or the owner of extension \"ct_cleanup\"",
+						format_procedure_qualified(fnoid), setting),
+				 errdetail("It runs with the caller's rights, a superuser's too, and its owner could make it do anything with them: %s.",
+						   trust.owner),
+				 errhint("Change the owner (ALTER FUNCTION ... OWNER TO), or make the function SECURITY DEFINER: it then runs with its owner's rights and lends it none.")));
+	if (trust.path != NULL)
 		ereport(ERROR,
 				(errcode(CTC_SETTING_ERRCODE(at_set, ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE)),
 				 errmsg("function %s of setting \"%s\" must pin its search_path",
 						format_procedure_qualified(fnoid), setting),
-				 errdetail("It runs with the caller's rights, so a caller could shadow what it reads (for example with a table in pg_temp): %s.",
-						   path_problem),
+				 errdetail("A caller or someone else could shadow what it reads (for example with a table in pg_temp): %s.",
+						   trust.path),
 				 errhint("Add a SET search_path clause (ALTER FUNCTION %s SET search_path = pg_catalog, pg_temp) or give it a SQL-standard body.",
 						 format_procedure_qualified(fnoid))));
 	return fnoid;
 }
 
 /*
+ * ctc_trusted_role
+ *		May role own what runs with a caller's rights, or what such code
+ *		resolves names through?  Superusers, the extension owner, and "also"
+ *		(a function's owner, for the schemas of its own path) may.
+ */
+static bool
+ctc_trusted_role(Oid role, Oid ext_owner, Oid also)
+{
+	return role == ext_owner || (OidIsValid(also) && role == also) ||
+		superuser_arg(role);
+}
+
+/*
+ * ctc_function_problem
+ *		Why function fnoid is not safe to run with a caller's rights, in
+ *		problem->owner (who could change it) and problem->path (who could
+ *		shadow what it reads); both NULL when it is safe:
+ *
+ *	- its owner is a superuser or the extension owner, or it is SECURITY
+ *	  DEFINER (it then runs as its owner and lends it nothing), or it is
+ *	  called from a SECURITY DEFINER function (lends false: no caller's
+ *	  rights reach it);
+ *	- it has a SQL-standard body (names resolved when it was created), and
+ *	  every function and operator it depends on outside pg_catalog passes
+ *	  the same test; or a SET search_path clause (ctc_search_path_problem).
+ *
+ * A plpgsql body's own calls cannot be seen: the README says so.  seen
+ * stops cycles; depth bounds the walk.
+ */
+static void
+ctc_function_problem(Oid fnoid, Oid ext_owner, bool lends, int depth,
+					 List **seen, CtcFunctionProblem *problem)
+{
+	HeapTuple	tup;
+	Form_pg_proc proc;
+	bool		isnull;
+	bool		sqlbody;
+	Oid			owner;
+	char	   *name = format_procedure_qualified(fnoid);
+
+	problem->owner = NULL;
+	problem->path = NULL;
+	if (list_member_oid(*seen, fnoid))
+		return;
+	*seen = lappend_oid(*seen, fnoid);
+
+	tup = SearchSysCache1(PROCOID, ObjectIdGetDatum(fnoid));
+	if (!HeapTupleIsValid(tup))
+		elog(ERROR, "cache lookup failed for function %u", fnoid);
+	proc = (Form_pg_proc) GETSTRUCT(tup);
+	owner = proc->proowner;
+	if (proc->pronamespace == PG_CATALOG_NAMESPACE && depth > 0)
+	{
+		ReleaseSysCache(tup);
+		return;					/* built in */
+	}
+	if (lends && !proc->prosecdef && !ctc_trusted_role(owner, ext_owner, InvalidOid))
+		problem->owner = psprintf("function %s is owned by role \"%s\"", name,
+								  GetUserNameFromId(owner, false));
+	(void) SysCacheGetAttr(PROCOID, tup, Anum_pg_proc_prosqlbody, &isnull);
+	sqlbody = !isnull;
+	if (!sqlbody)
+		problem->path = ctc_search_path_problem(tup, ext_owner);
+	lends = lends && !proc->prosecdef;
+	ReleaseSysCache(tup);
+
+	if (sqlbody && problem->owner == NULL)
+		ctc_dependencies_problem(fnoid, ext_owner, lends, depth, seen, problem);
+}
+
+/*
+ * ctc_dependencies_problem
+ *		For a SQL-standard body: the first problem of a function or an
+ *		operator's function that it depends on (pg_depend).
+ */
+static void
+ctc_dependencies_problem(Oid fnoid, Oid ext_owner, bool lends, int depth,
+						 List **seen, CtcFunctionProblem *problem)
+{
+	Relation	rel;
+	ScanKeyData key[2];
+	SysScanDesc scan;
+	HeapTuple	tup;
+	List	   *callees = NIL;
+	ListCell   *lc;
+
+	if (depth >= CTC_MAX_FUNCTION_DEPTH)
+	{
+		problem->path = psprintf("its calls nest more than %d functions deep", CTC_MAX_FUNCTION_DEPTH);
+		return;
+	}
+	rel = table_open(DependRelationId, AccessShareLock);
+	ScanKeyInit(&key[0], Anum_pg_depend_classid, BTEqualStrategyNumber, F_OIDEQ,
+				ObjectIdGetDatum(ProcedureRelationId));
+	ScanKeyInit(&key[1], Anum_pg_depend_objid, BTEqualStrategyNumber, F_OIDEQ,
+				ObjectIdGetDatum(fnoid));
+	scan = systable_beginscan(rel, DependDependerIndexId, true, NULL, 2, key);
+	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		Form_pg_depend dep = (Form_pg_depend) GETSTRUCT(tup);
+
+		if (dep->refclassid == ProcedureRelationId)
+			callees = lappend_oid(callees, dep->refobjid);
+		else if (dep->refclassid == OperatorRelationId &&
+				 OidIsValid(get_opcode(dep->refobjid)))
+			callees = lappend_oid(callees, get_opcode(dep->refobjid));
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+
+	foreach(lc, callees)
+	{
+		ctc_function_problem(lfirst_oid(lc), ext_owner, lends, depth + 1, seen,
+							 problem);
+		if (problem->owner != NULL || problem->path != NULL)
+			return;
+	}
+}
+
+/*
  * ctc_search_path_problem
- *		NULL when the function fixes its own search_path safely, else why
- *		not: a SQL-standard body (names resolved when it was created) is
- *		safe; so is a SET search_path clause that lists pg_temp, last, no
- *		"$user", and (when caller is valid and not a superuser) no schema
- *		in which the caller may create objects.
+ *		NULL when the function's SET search_path clause pins it safely, else
+ *		why not: pg_temp must be listed, once, last (PostgreSQL searches it
+ *		first for tables unless it is listed); no "$user"; and every other
+ *		schema but pg_catalog must exist, be owned by a trusted role and let
+ *		only trusted roles create objects in it (ctc_trusted_role, the
+ *		function's owner included): anyone else could plant a table, a
+ *		function or an operator that the function would pick.
  */
 static const char *
-ctc_search_path_problem(HeapTuple proctup, Oid caller)
+ctc_search_path_problem(HeapTuple proctup, Oid ext_owner)
 {
+	Form_pg_proc proc = (Form_pg_proc) GETSTRUCT(proctup);
 	bool		isnull;
 	Datum		config;
 	Datum	   *items;
@@ -258,10 +416,6 @@ ctc_search_path_problem(HeapTuple proctup, Oid caller)
 	List	   *schemas = NIL;
 	ListCell   *lc;
 	char	   *path = NULL;
-
-	(void) SysCacheGetAttr(PROCOID, proctup, Anum_pg_proc_prosqlbody, &isnull);
-	if (!isnull)
-		return NULL;
 
 	config = SysCacheGetAttr(PROCOID, proctup, Anum_pg_proc_proconfig, &isnull);
 	if (!isnull)
@@ -286,19 +440,66 @@ ctc_search_path_problem(HeapTuple proctup, Oid caller)
 	{
 		const char *schema = lfirst(lc);
 		Oid			nsp;
+		char	   *who;
 
 		if (strcmp(schema, "$user") == 0)
 			return psprintf("its search_path \"%s\" contains \"$user\", a schema each caller may own", path);
-		if (!OidIsValid(caller) || superuser_arg(caller) ||
-			strcmp(schema, "pg_temp") == 0 || strcmp(schema, "pg_catalog") == 0)
+		if (strncmp(schema, "pg_temp", 7) == 0)
+		{
+			if (lnext(schemas, lc) != NULL)
+				return psprintf("its search_path \"%s\" lists a temporary schema before the end", path);
+			continue;
+		}
+		if (strcmp(schema, "pg_catalog") == 0)
 			continue;
 		nsp = get_namespace_oid(schema, true);
-		if (OidIsValid(nsp) &&
-			pg_namespace_aclcheck(nsp, caller, ACL_CREATE) == ACLCHECK_OK)
-			return psprintf("role \"%s\" may create objects in schema \"%s\" of its search_path",
-							GetUserNameFromId(caller, false), schema);
+		if (!OidIsValid(nsp))
+			return psprintf("schema \"%s\" of its search_path does not exist, and whoever creates it decides what the function finds", schema);
+		who = ctc_untrusted_creator(nsp, ext_owner, proc->proowner);
+		if (who != NULL)
+			return psprintf("role \"%s\" may create objects in schema \"%s\" of its search_path", who, schema);
 	}
 	return NULL;
+}
+
+/*
+ * ctc_untrusted_creator
+ *		The name of a role other than a trusted one (ctc_trusted_role) that
+ *		owns schema nsp or may create objects in it ("PUBLIC" for everyone),
+ *		or NULL.
+ */
+static char *
+ctc_untrusted_creator(Oid nsp, Oid ext_owner, Oid fn_owner)
+{
+	HeapTuple	tup = SearchSysCache1(NAMESPACEOID, ObjectIdGetDatum(nsp));
+	Form_pg_namespace form;
+	Datum		aclDatum;
+	bool		isnull;
+	char	   *who = NULL;
+
+	if (!HeapTupleIsValid(tup))
+		elog(ERROR, "cache lookup failed for schema %u", nsp);
+	form = (Form_pg_namespace) GETSTRUCT(tup);
+	if (!ctc_trusted_role(form->nspowner, ext_owner, fn_owner))
+		who = GetUserNameFromId(form->nspowner, false);
+	aclDatum = SysCacheGetAttr(NAMESPACEOID, tup, Anum_pg_namespace_nspacl, &isnull);
+	if (who == NULL && !isnull)
+	{
+		Acl		   *acl = DatumGetAclP(aclDatum);
+		AclItem    *items = ACL_DAT(acl);
+
+		for (int i = 0; i < ACL_NUM(acl) && who == NULL; i++)
+		{
+			if ((ACLITEM_GET_PRIVS(items[i]) & ACL_CREATE) == 0)
+				continue;
+			if (items[i].ai_grantee == ACL_ID_PUBLIC)
+				who = "PUBLIC";
+			else if (!ctc_trusted_role(items[i].ai_grantee, ext_owner, fn_owner))
+				who = GetUserNameFromId(items[i].ai_grantee, false);
+		}
+	}
+	ReleaseSysCache(tup);
+	return who;
 }
 
 /*
@@ -381,7 +582,7 @@ ctc_call_setting(CtcCaller *c, const char *setting, const char *value,
 
 	/* resolved as the owner: name lookup must not need USAGE on its schema */
 	ctc_run_as(&as, c->ext_owner, 0);
-	*fnoid = ctc_resolve_function(setting, value, rettype, false, c->caller);
+	*fnoid = ctc_resolve_function(setting, value, rettype, false, c->ext_owner);
 	ctc_run_as_end(&as);
 
 	*denied = ctc_proc_aclcheck(*fnoid, c->caller, ACL_EXECUTE) != ACLCHECK_OK;
@@ -625,7 +826,7 @@ ctc_check_people(CtcCaller *c, const CtcSettings *settings, const char *kind,
  *		functions and relations the schema-qualified, quoted name.
  */
 static char *
-ctc_canonical_value(const CtcSettingDef *def, const char *value)
+ctc_canonical_value(const CtcSettingDef *def, const char *value, Oid ext_owner)
 {
 	Oid			oid;
 	Oid			owner;
@@ -641,7 +842,7 @@ ctc_canonical_value(const CtcSettingDef *def, const char *value)
 			return pstrdup(value);
 		case CTC_SETTING_FUNCTION:
 			oid = ctc_resolve_function(def->name, value, def->rettype, true,
-									   InvalidOid);
+									   ext_owner);
 			return format_procedure_qualified(oid);
 		case CTC_SETTING_RELATION:
 			oid = ctc_resolve_relation(def->name, value, true, AccessShareLock,
@@ -684,7 +885,8 @@ ct_cleanup_set(PG_FUNCTION_ARGS)
 	else
 	{
 		values[1] = CStringGetTextDatum(ctc_canonical_value(def,
-															text_to_cstring(PG_GETARG_TEXT_PP(1))));
+															text_to_cstring(PG_GETARG_TEXT_PP(1)),
+															c.ext_owner));
 		ctc_registry_exec(&c, CTC_SQL_SET, 2, argtypes, values, NULL);
 	}
 	ctc_registry_end(&c);

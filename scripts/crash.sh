@@ -22,7 +22,8 @@
 # untouched.  The background psql must not have reported success: if the
 # cleanup finished before the crash, the attempt proves nothing and is
 # repeated with an earlier crash or a bigger pair (at most 4 attempts per
-# kind).  The server log must show the crash and the recovery.  Finally an
+# kind).  The server log must show the crash and the recovery (an unreadable
+# log is a failure, not a skipped check).  Finally an
 # uninterrupted cleanup of pair 1 must remove exactly its rows.  Exits
 # non-zero on any broken invariant.
 set -euo pipefail
@@ -48,6 +49,10 @@ version=${PGVERSION:-15}
 read -r cluster logfile < <(pg_lsclusters -h |
     awk -v v="$version" -v p="${PGPORT:-5432}" '$1 == v && $3 == p { print $2, $7; exit }') || true
 [ -n "${cluster:-}" ] || fail "no cluster $version on port ${PGPORT:-5432} in pg_lsclusters"
+# The crash and the recovery are checked in the server log: without it there
+# is no proof that the server crashed at all.
+[ -n "${logfile:-}" ] && [ -r "$logfile" ] ||
+    fail "cannot read the server log of cluster $version/$cluster ('${logfile:-none}' in pg_lsclusters): the crash and recovery checks need it"
 
 # wait_ready: until the server accepts connections again (at most 120 s).
 wait_ready() {
@@ -193,7 +198,7 @@ attempt() {
     before2=$($q -c 'SELECT crash.pair_state(2)')
     rest_before=$($q -c 'SELECT crash.rest_state()')
     audit_max=$($q -c 'SELECT coalesce(max(id), 0) FROM ct_cleanup_audit')
-    log_lines=$( (cat "$logfile" 2>/dev/null || true) | wc -l)
+    log_lines=$(wc -l <"$logfile") || fail "cannot read the server log $logfile"
 
     # The cleanup, in a background psql marked by its application_name.
     rm -f "$tmp/out" "$tmp/rc"
@@ -268,20 +273,17 @@ attempt() {
     echo "$out" | grep -Eqi 'terminat|closed the connection|connection to server|server process' ||
         fail "$kind: the cleanup's psql failed for another reason (rc $rc): $out"
     # The server log says the crash happened and was recovered from.
-    local recovery=""
-    if [ -r "$logfile" ]; then
-        local log_new
-        log_new=$(tail -n +"$((log_lines + 1))" "$logfile")
-        case $kind in
-            kill9) echo "$log_new" | grep -q "(PID $pid) was terminated by signal 9" ||
-                       fail "kill9: the server log does not show backend $pid killed by signal 9" ;;
-            immediate) echo "$log_new" | grep -q 'received immediate shutdown request' ||
-                       fail "immediate: the server log does not show the immediate shutdown" ;;
-        esac
-        echo "$log_new" | grep -q 'automatic recovery in progress' ||
-            fail "$kind: the server log shows no crash recovery"
-        recovery="crash recovery ran; "
-    fi
+    local log_new recovery
+    log_new=$(tail -n +"$((log_lines + 1))" "$logfile") || fail "$kind: cannot read the server log $logfile"
+    case $kind in
+        kill9) echo "$log_new" | grep -q "(PID $pid) was terminated by signal 9" ||
+                   fail "kill9: the server log does not show backend $pid killed by signal 9" ;;
+        immediate) echo "$log_new" | grep -q 'received immediate shutdown request' ||
+                   fail "immediate: the server log does not show the immediate shutdown" ;;
+    esac
+    echo "$log_new" | grep -q 'automatic recovery in progress' ||
+        fail "$kind: the server log shows no crash recovery"
+    recovery="crash recovery ran; "
 
     if [ "$after1" = "$before1" ] && [ "$audits" = 0 ]; then
         outcome=intact

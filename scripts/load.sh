@@ -18,7 +18,9 @@
 # the invariants (no orphans, every pair's rows consistent, audited
 # deletions = rows before + inserted - rows after, no cleanup errors,
 # application errors only 23503) and the figures are printed.  Exits
-# non-zero on any broken invariant or if pgbench fails.
+# non-zero on any broken invariant, if pgbench fails or reports an error or
+# a failed transaction, if a cleanup retried more often than its 3 attempts
+# allow, or if the checks did not all run over every logged transaction.
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -73,10 +75,20 @@ fi
 run=$(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
 grep -E '^(duration|number of (transactions actually processed|failed)|latency average|tps)' "$tmp/pgbench.out" |
     sed 's/^/load: pgbench: /'
+# Both helpers catch every error and log it: pgbench itself must have seen
+# none, and no failed or aborted transaction.
+! grep -E '^(ERROR|FATAL|PANIC):|client [0-9]+ aborted|pgbench: error' "$tmp/pgbench.out" >"$tmp/errors" ||
+    fail "pgbench reported errors: $(head -5 "$tmp/errors" | tr '\n' ' ')"
+grep -Eq '^number of failed transactions: 0 ' "$tmp/pgbench.out" ||
+    fail "pgbench reports failed transactions (or no count of them): $(grep '^number of failed' "$tmp/pgbench.out" || echo 'no line')"
 # Races the cleanup resolved by itself: its DEBUG1 line per retry, sent to
-# the client by load.cleanup() and printed by pgbench.
-echo "load: cleanup retries after a race with the application: $(grep -c 'ct_cleanup retrying after attempt' "$tmp/pgbench.out" || true)" \
+# the client by load.cleanup() and printed by pgbench.  A cleanup makes at
+# most 3 attempts, so it retries only after attempt 1 or 2.
+retries=$(grep -c 'ct_cleanup retrying after attempt' "$tmp/pgbench.out" || true)
+echo "load: cleanup retries after a race with the application: $retries" \
      "($(grep -o 'ct_cleanup retrying after attempt [0-9]*' "$tmp/pgbench.out" | sort | uniq -c | awk '{ printf "%s%s after attempt %s", sep, $1, $6; sep = ", " }'))"
+bad_retries=$(grep -o 'ct_cleanup retrying after attempt [0-9]*' "$tmp/pgbench.out" | awk '$NF != 1 && $NF != 2' | wc -l)
+[ "$bad_retries" -eq 0 ] || fail "$bad_retries retries after an attempt other than 1 or 2 (a cleanup makes at most 3 attempts)"
 
 # Cleanup latency, client side (round trip and commit included), from the
 # per-transaction log: field 3 is the latency in microseconds, field 4 the
@@ -91,6 +103,13 @@ pct() {  # pct FILE P: the P-th percentile (nearest rank) of a sorted file, in m
 n_cleanup=$(wc -l <"$tmp/cleanup_us")
 n_app=$(wc -l <"$tmp/app_us")
 [ "$n_cleanup" -gt 0 ] && [ "$n_app" -gt 0 ] || fail "pgbench logged $n_app application and $n_cleanup cleanup transactions"
+[ "$retries" -le $((2 * n_cleanup)) ] || fail "$retries retries for $n_cleanup cleanups: more than 2 each"
+# The helpers' logs, which the checks read, hold every transaction pgbench ran.
+read -r logged_cleanups logged_app < <(psql -X -At -F ' ' -v ON_ERROR_STOP=1 -d "$db" \
+    -c 'SELECT (SELECT count(*) FROM load.cleanup_log), (SELECT count(*) FROM load.app_log)') ||
+    fail "cannot count the helpers' logs"
+[ "$logged_cleanups" -eq "$n_cleanup" ] && [ "$logged_app" -eq "$n_app" ] ||
+    fail "pgbench ran $n_cleanup cleanups and $n_app application transactions, the logs hold $logged_cleanups and $logged_app"
 
 echo "load: run $run s (pgbench -T $seconds): $n_cleanup cleanups ($(awk -v n="$n_cleanup" -v s="$seconds" 'BEGIN { printf "%.1f", n / s }')/s)," \
      "$n_app application transactions ($(awk -v n="$n_app" -v s="$seconds" 'BEGIN { printf "%.1f", n / s }')/s)"
@@ -104,5 +123,15 @@ $psql -v seconds="$seconds" -f test/load/figures.sql
 $psql -f test/load/check.sql >"$tmp/check.out"
 sed 's/^/load: check: /' "$tmp/check.out"
 ! grep -q '^FAIL|' "$tmp/check.out" || fail "$(grep -c '^FAIL|' "$tmp/check.out") invariant(s) broken"
-[ "$(grep -c '^ok|' "$tmp/check.out")" -eq 12 ] || fail "expected 12 checks to pass"
-echo "load: all invariants hold"
+# Every check ran and passed, each exactly once (check.sql's names).
+checks=("no orphans" "messages in their pair's conversation" "receipts by the recipient"
+        "call children of the same pair" "every row belongs to a pair"
+        "previews count each pair's rows" "audited = before + inserted - after"
+        "per pair: audited = before + inserted - after" "one audit row per cleanup"
+        "profiles and settings untouched" "no cleanup errors" "application errors only 23503")
+for c in "${checks[@]}"; do
+    [ "$(awk -F'|' -v c="$c" '$1 == "ok" && $2 == c' "$tmp/check.out" | wc -l)" -eq 1 ] ||
+        fail "check '$c' did not pass exactly once"
+done
+[ "$(grep -c '^ok|' "$tmp/check.out")" -eq ${#checks[@]} ] || fail "expected exactly ${#checks[@]} checks to pass"
+echo "load: all ${#checks[@]} invariants hold over $n_cleanup cleanups and $n_app application transactions"

@@ -4,11 +4,19 @@
 --
 \set VERBOSITY default
 
--- The rows written by the cleanup test, oldest first.
+-- The rows written by the cleanup test, oldest first.  performed_at is the
+-- start of the cleanup's transaction: after the server started, before this
+-- session did (cleanup.sql ran in an earlier one); the same for the two
+-- cleanups of one transaction (ids 5 and 6), later for each new transaction.
 SELECT id, admin_role, actor_id,
        (SELECT k FROM generate_series(1, 12) k WHERE regress_client(k) = client_id) AS client,
        (SELECT j FROM generate_series(1, 3) j WHERE regress_trainer(j) = trainer_id) AS trainer,
-       total, reason, performed_at <= now() AS time_ok
+       total, reason,
+       performed_at > pg_postmaster_start_time()
+         AND performed_at < (SELECT backend_start FROM pg_stat_activity WHERE pid = pg_backend_pid())
+         AS time_ok,
+       CASE sign(extract(epoch FROM performed_at - lag(performed_at) OVER (ORDER BY id)))
+           WHEN 0 THEN 'same' WHEN 1 THEN 'later' WHEN -1 THEN 'EARLIER' END AS than_previous
 FROM ct_cleanup_audit ORDER BY id;
 
 -- counts has all 14 categories and sums to total; details every table.
@@ -37,9 +45,15 @@ RESET ROLE;
 
 -- Writes by anyone but a superuser are refused: see security.sql, attacks 11 and 12.
 
--- A superuser can (here inside a transaction that is rolled back).
+-- A superuser can: the three rows without a reason corrected, the one that
+-- deleted nothing removed, as seen inside the transaction, which is then
+-- rolled back to keep the rows for the files that follow.
 BEGIN;
-UPDATE ct_cleanup_audit SET reason = 'corrected by a superuser' WHERE reason IS NULL;
-DELETE FROM ct_cleanup_audit WHERE total = 0;
+WITH corrected AS (UPDATE ct_cleanup_audit SET reason = 'corrected by a superuser'
+                   WHERE reason IS NULL RETURNING id)
+SELECT array_agg(id ORDER BY id) AS corrected FROM corrected;
+WITH deleted AS (DELETE FROM ct_cleanup_audit WHERE total = 0 RETURNING id)
+SELECT array_agg(id ORDER BY id) AS deleted FROM deleted;
+SELECT id, reason FROM ct_cleanup_audit ORDER BY id;
 ROLLBACK;
 SELECT count(*) AS audit_rows FROM ct_cleanup_audit;

@@ -218,6 +218,54 @@ SELECT ct_cleanup_unregister('w9.posts'), ct_cleanup_unregister('w9.threads');
 DROP SCHEMA w9 CASCADE;
 
 ------------------------------------------------------------------------------
+-- Partitions (review findings): a foreign key declared on one partition
+-- only is followed for the order and the cascade counts; a table and its
+-- partition cannot both be registered.
+------------------------------------------------------------------------------
+
+CREATE SCHEMA w5 AUTHORIZATION coach_app;
+SET ROLE coach_app;
+CREATE TABLE w5.threads (id int PRIMARY KEY, client_id uuid, trainer_id uuid);
+CREATE TABLE w5.posts (id int, kind text, thread_id int, author_id uuid, recipient_id uuid)
+    PARTITION BY LIST (kind);
+CREATE TABLE w5.posts_a PARTITION OF w5.posts FOR VALUES IN ('a');
+CREATE TABLE w5.posts_b PARTITION OF w5.posts FOR VALUES IN ('b');
+ALTER TABLE w5.posts_a ADD FOREIGN KEY (thread_id) REFERENCES w5.threads ON DELETE CASCADE;
+INSERT INTO w5.threads VALUES (1, regress_client(12), regress_trainer(3));
+-- post 1 of the pair (in thread 1); post 2 from the trainer to the client,
+-- which the pair rule (author = client) does not match; post 3 of a third
+-- person in thread 1, which the cascade removes with the thread
+INSERT INTO w5.posts VALUES (1, 'a', 1, regress_client(12), regress_trainer(3)),
+                            (2, 'b', NULL, regress_trainer(3), regress_client(12)),
+                            (3, 'a', 1, regress_client(1), regress_trainer(3));
+RESET ROLE;
+SELECT ct_cleanup_register('other', 'w5.posts', 'author_id', 'recipient_id');
+SELECT ct_cleanup_register('other', 'w5.threads', 'client_id', 'trainer_id');
+-- posts come before threads although the key is on posts_a only
+SELECT target FROM ct_cleanup_rules WHERE target::text LIKE 'w5.%' ORDER BY position;
+SELECT details->'w5.posts' AS posts FROM ct_cleanup_preview(regress_client(12), regress_trainer(3));
+BEGIN;
+SELECT details->'w5.posts' AS posts, details->'w5.threads' AS threads
+FROM ct_cleanup(regress_client(12), regress_trainer(3));
+SELECT array_agg(id) AS posts_left FROM w5.posts;
+ROLLBACK;
+-- the partition of a registered table, and the other way round
+SELECT * FROM regress_error($$SELECT ct_cleanup_register('other', 'w5.posts_a', 'author_id', 'recipient_id')$$);
+SELECT ct_cleanup_unregister('w5.posts');
+SELECT ct_cleanup_register('other', 'w5.posts_b', 'author_id', 'recipient_id');
+SELECT * FROM regress_error($$SELECT ct_cleanup_register('other', 'w5.posts', 'author_id', 'recipient_id')$$);
+SELECT ct_cleanup_unregister('w5.posts_b'), ct_cleanup_unregister('w5.threads');
+DROP SCHEMA w5 CASCADE;
+
+-- A report overloaded by someone who may create in the extension's schema
+-- is refused, naming the overload.
+CREATE FUNCTION public.ct_cleanup_check_report(x int DEFAULT 0)
+    RETURNS TABLE (severity text, object text, problem text, hint text)
+    LANGUAGE plpgsql AS $$ BEGIN RETURN; END $$;
+SELECT * FROM regress_error($$SELECT * FROM ct_cleanup_check()$$);
+DROP FUNCTION public.ct_cleanup_check_report(int);
+
+------------------------------------------------------------------------------
 -- 4. 200 registered tables (more than the old plan cache held).
 ------------------------------------------------------------------------------
 
@@ -250,28 +298,42 @@ FROM generate_series(1, 200) AS i;
 DROP SCHEMA w200 CASCADE;
 
 ------------------------------------------------------------------------------
--- 5. admin_check and pg_temp.
+-- 5. admin_check and actor_id: pg_temp, writable schemas, owners.
 ------------------------------------------------------------------------------
 
-CREATE TABLE app.user_roles (user_name name, role text);
-CREATE FUNCTION app.is_admin() RETURNS boolean LANGUAGE sql STABLE
-SET search_path = app AS $$
+-- The predicate of a DBA: owned by a superuser, in a schema only a
+-- superuser may create in, reading an unqualified user_roles.
+CREATE SCHEMA regress_adm;
+CREATE TABLE regress_adm.user_roles (user_name name, role text);
+CREATE FUNCTION regress_adm.is_admin() RETURNS boolean LANGUAGE sql STABLE
+SET search_path = regress_adm AS $$
     SELECT EXISTS (SELECT 1 FROM user_roles
                    WHERE user_name = current_user AND role = 'admin')
 $$;
-GRANT USAGE ON SCHEMA app TO regress_bob;
-GRANT SELECT ON app.user_roles TO regress_bob;
+GRANT USAGE ON SCHEMA regress_adm TO regress_bob;
+GRANT SELECT ON regress_adm.user_roles TO regress_bob;
 
 -- A path without pg_temp (searched first for tables) is refused.
-SELECT * FROM regress_error($$SELECT ct_cleanup_set('admin_check', 'app.is_admin()')$$);
--- So is one where pg_temp is not last, and "$user".
-ALTER FUNCTION app.is_admin() SET search_path = pg_temp, app;
-SELECT * FROM regress_error($$SELECT ct_cleanup_set('admin_check', 'app.is_admin()')$$);
-ALTER FUNCTION app.is_admin() SET search_path = "$user", app, pg_temp;
-SELECT * FROM regress_error($$SELECT ct_cleanup_set('admin_check', 'app.is_admin()')$$);
--- pg_temp listed last is accepted.
-ALTER FUNCTION app.is_admin() SET search_path = app, pg_temp;
-SELECT ct_cleanup_set('admin_check', 'app.is_admin()');
+SELECT * FROM regress_error($$SELECT ct_cleanup_set('admin_check', 'regress_adm.is_admin()')$$);
+-- So is one where pg_temp is not last, one with pg_temp first and last,
+-- and "$user".
+ALTER FUNCTION regress_adm.is_admin() SET search_path = pg_temp, regress_adm;
+SELECT * FROM regress_error($$SELECT ct_cleanup_set('admin_check', 'regress_adm.is_admin()')$$);
+ALTER FUNCTION regress_adm.is_admin() SET search_path = pg_temp, regress_adm, pg_temp;
+SELECT * FROM regress_error($$SELECT ct_cleanup_set('admin_check', 'regress_adm.is_admin()')$$);
+ALTER FUNCTION regress_adm.is_admin() SET search_path = "$user", regress_adm, pg_temp;
+SELECT * FROM regress_error($$SELECT ct_cleanup_set('admin_check', 'regress_adm.is_admin()')$$);
+-- A schema someone else owns or may create in: the application's own
+-- schema (owned by coach_app), one that does not exist, public.
+ALTER FUNCTION regress_adm.is_admin() SET search_path = app, regress_adm, pg_temp;
+SELECT * FROM regress_error($$SELECT ct_cleanup_set('admin_check', 'regress_adm.is_admin()')$$);
+ALTER FUNCTION regress_adm.is_admin() SET search_path = regress_nowhere, regress_adm, pg_temp;
+SELECT * FROM regress_error($$SELECT ct_cleanup_set('admin_check', 'regress_adm.is_admin()')$$);
+ALTER FUNCTION regress_adm.is_admin() SET search_path = public, regress_adm, pg_temp;
+SELECT * FROM regress_error($$SELECT ct_cleanup_set('admin_check', 'regress_adm.is_admin()')$$);
+-- pg_temp listed last, trusted schemas only: accepted.
+ALTER FUNCTION regress_adm.is_admin() SET search_path = regress_adm, pg_temp;
+SELECT ct_cleanup_set('admin_check', 'regress_adm.is_admin()');
 
 -- bob shadows user_roles with a temp table: still not an admin.
 SET ROLE regress_bob;
@@ -281,32 +343,63 @@ SELECT * FROM regress_error($$SELECT ct_cleanup(regress_client(12), regress_trai
 RESET ROLE;
 
 -- Altered back to the unsafe path after ct_cleanup_set: refused at use.
-ALTER FUNCTION app.is_admin() SET search_path = app;
+ALTER FUNCTION regress_adm.is_admin() SET search_path = regress_adm;
 SET ROLE regress_bob;
 SELECT * FROM regress_error($$SELECT ct_cleanup_is_admin()$$);
 SELECT * FROM regress_error($$SELECT ct_cleanup(regress_client(12), regress_trainer(3))$$);
 RESET ROLE;
 
--- A schema of the path that the caller may create objects in is refused at use.
-ALTER FUNCTION app.is_admin() SET search_path = app, pg_temp;
-GRANT CREATE ON SCHEMA app TO regress_bob;
+-- A schema of the path that the caller (or anyone) may create objects in
+-- is refused at use.
+ALTER FUNCTION regress_adm.is_admin() SET search_path = regress_adm, pg_temp;
+GRANT CREATE ON SCHEMA regress_adm TO regress_bob;
 SET ROLE regress_bob;
 SELECT * FROM regress_error($$SELECT ct_cleanup_is_admin()$$);
 RESET ROLE;
-REVOKE CREATE ON SCHEMA app FROM regress_bob;
+REVOKE CREATE ON SCHEMA regress_adm FROM regress_bob;
 
 -- A real admin row makes bob an admin: the predicate itself works.
-INSERT INTO app.user_roles VALUES ('regress_bob', 'admin');
+INSERT INTO regress_adm.user_roles VALUES ('regress_bob', 'admin');
 SET ROLE regress_bob;
 SELECT ct_cleanup_is_admin();
 DROP TABLE pg_temp.user_roles;
 RESET ROLE;
-SELECT total FROM ct_cleanup_preview(regress_client(12), regress_trainer(3));
 SELECT ct_cleanup_set('admin_check', NULL);
-REVOKE SELECT ON app.user_roles FROM regress_bob;
-REVOKE USAGE ON SCHEMA app FROM regress_bob;
-DROP FUNCTION app.is_admin();
-DROP TABLE app.user_roles;
+
+-- An invoker function owned by someone else would run its owner's code
+-- with the caller's rights (actor_id runs for superusers too): refused at
+-- set time, and at use after a change of owner; SECURITY DEFINER is fine.
+SET ROLE coach_app;
+CREATE FUNCTION app.grab() RETURNS text LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) THEN
+        EXECUTE 'ALTER ROLE coach_app SUPERUSER';
+    END IF;
+    RETURN 'someone';
+END $$;
+RESET ROLE;
+SELECT * FROM regress_error($$SELECT ct_cleanup_set('actor_id', 'app.grab()')$$);
+-- A SQL-standard body owned by a superuser that calls it: refused too.
+CREATE FUNCTION regress_adm.actor() RETURNS text LANGUAGE sql STABLE RETURN app.grab();
+SELECT * FROM regress_error($$SELECT ct_cleanup_set('actor_id', 'regress_adm.actor()')$$);
+-- Owned by a superuser when set, given away afterwards: refused at use,
+-- before anything is deleted, and coach_app stays what it was.
+CREATE FUNCTION regress_adm.actor2() RETURNS text LANGUAGE sql STABLE RETURN 'someone';
+SELECT ct_cleanup_set('actor_id', 'regress_adm.actor2()');
+ALTER FUNCTION regress_adm.actor2() OWNER TO coach_app;
+SELECT * FROM regress_error($$SELECT ct_cleanup(regress_client(12), regress_trainer(3))$$);
+SELECT rolsuper FROM pg_roles WHERE rolname = 'coach_app';
+-- SECURITY DEFINER: runs as coach_app, lends nothing; accepted.
+ALTER FUNCTION app.grab() SECURITY DEFINER;
+SELECT ct_cleanup_set('actor_id', 'app.grab()');
+BEGIN;
+SELECT total FROM ct_cleanup(regress_client(12), regress_trainer(3), 'definer actor');
+SELECT actor_id FROM ct_cleanup_audit WHERE reason = 'definer actor';
+ROLLBACK;
+SELECT rolsuper FROM pg_roles WHERE rolname = 'coach_app';
+SELECT ct_cleanup_set('actor_id', NULL);
+DROP SCHEMA regress_adm CASCADE;
+DROP FUNCTION app.grab();
 
 ------------------------------------------------------------------------------
 -- 7. Lock footprint of a batch.
@@ -349,6 +442,16 @@ ROLLBACK;
 RESET ROLE;
 RESET SESSION AUTHORIZATION;
 REVOKE EXECUTE ON FUNCTION ct_cleanup(uuid, uuid, text) FROM regress_noinherit;
+
+------------------------------------------------------------------------------
+-- 13. A temporary table cannot be registered: it vanishes with its session
+--     without the DROP that would remove its rule.
+------------------------------------------------------------------------------
+
+CREATE TEMP TABLE h_temp_pairs (client_id uuid, trainer_id uuid);
+SELECT code, regexp_replace(message, 'pg_temp_\d+', 'pg_temp_N') AS message
+FROM regress_error($$SELECT ct_cleanup_register('other', 'h_temp_pairs', 'client_id', 'trainer_id')$$);
+DROP TABLE h_temp_pairs;
 
 -- Everything this file changed is back.
 SELECT total FROM ct_cleanup_preview(regress_client(12), regress_trainer(3));

@@ -3,7 +3,9 @@
 -- (quotes, spaces, semicolons, backslashes, unicode, reserved words, mixed
 -- case, 63-byte names) register and clean up like any other; then every
 -- function is called with every kind of bad input, each a clear error with
--- the documented SQLSTATE, and nothing changes.
+-- the documented SQLSTATE, raised before the call deleted anything (but for
+-- the errors that come from the deletes or after them), and afterwards
+-- nothing of it is left, not even in ct_cleanup's cache.
 --
 \set VERBOSITY default
 \set SHOW_CONTEXT never
@@ -52,8 +54,9 @@ FROM hostile_names ORDER BY n;
 ROLLBACK;
 
 -- Every function, every kind of bad input.  Each case shows the SQLSTATE it
--- must raise and the one it raised; the count of rows in every registered
--- table and of audit rows is the same after each.
+-- must raise and the one it raised, whether the call had deleted rows before
+-- its error, and whether everything is as before afterwards (see
+-- regress_run_case below).
 SET ROLE coach_app;
 CREATE TABLE app.h_parent (id uuid PRIMARY KEY, client_id uuid, trainer_id uuid);
 CREATE TABLE app.h_child (parent_id uuid REFERENCES app.h_parent);
@@ -67,8 +70,18 @@ SELECT ct_cleanup_register('other', 'app.h_parent', 'client_id', 'trainer_id');
 SELECT ct_cleanup_register_child('other', 'app.h_child', 'app.h_parent');
 SELECT ct_cleanup_set('clients', 'app.h_clients'), ct_cleanup_set('trainers', 'app.h_trainers');
 
-CREATE FUNCTION regress_state() RETURNS text LANGUAGE sql AS $$
-    SELECT (SELECT sum(n) FROM regress_table_rows()) || '/' || (SELECT count(*) FROM ct_cleanup_audit)
+-- Everything a case could leave behind: the rows of every registered table,
+-- the audit rows, the registry, the settings, and what ct_cleanup itself
+-- sees now (a preview of pair 10, through its per-backend cache).
+CREATE FUNCTION regress_snapshot() RETURNS text LANGUAGE sql AS $$
+    SELECT concat_ws(E'\n',
+        (SELECT string_agg(target || '=' || n, ', ' ORDER BY target) FROM regress_table_rows()),
+        (SELECT count(*) || ' audit rows' FROM ct_cleanup_audit),
+        (SELECT string_agg(concat_ws('|', position, category, target, kind, columns, parent, fk), '; '
+                           ORDER BY position) FROM ct_cleanup_rules),
+        (SELECT string_agg(setting || '=' || coalesce(value, 'NULL'), '; ' ORDER BY setting)
+         FROM ct_cleanup_settings),
+        (SELECT details::text FROM ct_cleanup_preview(regress_client(10), regress_trainer(1))))
 $$;
 CREATE TEMP TABLE cases (no serial, expected text, stmt text, setup text);
 INSERT INTO cases (expected, stmt, setup) VALUES
@@ -139,27 +152,71 @@ INSERT INTO cases (expected, stmt, setup) VALUES
     ('22023', $$SELECT ct_cleanup_set('clients', 'a.b.c')$$, NULL),
     ('22023', $$SELECT ct_cleanup_set('trainers', 'pg_catalog.pg_class')$$, NULL);
 
--- Run each case in a subtransaction (set-up, state, statement, state
--- again), then roll it back.
-CREATE FUNCTION regress_run_case(c cases) RETURNS TABLE (got text, message text, unchanged boolean)
+-- Rows written so far in this transaction to the registry, the settings and
+-- the audit log (like regress_deletions(), rolled-back writes included).
+CREATE FUNCTION regress_extension_writes() RETURNS bigint LANGUAGE sql
+    RETURN (SELECT sum(pg_stat_get_xact_tuples_inserted(t) + pg_stat_get_xact_tuples_updated(t)
+                       + pg_stat_get_xact_tuples_deleted(t))::bigint
+            FROM unnest(ARRAY['ct_cleanup_rule'::regclass, 'ct_cleanup_setting'::regclass,
+                              'ct_cleanup_audit'::regclass]) AS t);
+
+-- Run each case (set-up, then statement) in a subtransaction, then roll it
+-- back.  A failed call's writes are undone by PostgreSQL with its statement,
+-- so no state read after the error can show a partial delete of the call
+-- itself; what each case shows instead:
+--   got, ok      the SQLSTATE raised: exactly the documented one (a call
+--                that swallowed an error would commit whatever it had done);
+--   deleted_any  whether the call had deleted rows before its error, from
+--                the transaction statistics, which keep the deletions of
+--                rolled-back subtransactions: false for every error raised
+--                before the data is touched (arguments, people, the checks
+--                of the registry and settings, registration) and for the
+--                previews; true only for the error of a delete (23503), for
+--                a vanished actor_id function (42883: it is called for the
+--                audit row, after the deletes) and for max_rows (54000,
+--                checked after the deletes);
+--   wrote_any    the same for writes to the registry, the settings and the
+--                audit log: false for every case, so no refused
+--                registration or setting wrote anything, and no failed
+--                cleanup wrote its audit row;
+--   after_ok     whether afterwards, outside the rolled-back subtransaction,
+--                regress_snapshot() is what it was before the case: nothing
+--                of the case survives, and ct_cleanup's cache holds nothing
+--                of the failed call or the undone set-up.
+-- That a retried race keeps nothing of its failed attempt: errors.sql.
+CREATE FUNCTION regress_run_case(c cases)
+RETURNS TABLE (got text, message text, deleted_any boolean, wrote_any boolean, after_ok boolean)
 LANGUAGE plpgsql AS $$
-DECLARE before text;
+DECLARE
+    before text := regress_snapshot();
+    deletions bigint;
+    writes bigint;
 BEGIN
     BEGIN
         IF c.setup IS NOT NULL THEN EXECUTE c.setup; END IF;
-        before := regress_state();
+        -- counted on either side of the statement alone, with the same tables
+        -- in place (a set-up may have dropped one)
+        deletions := regress_deletions();
+        writes := regress_extension_writes();
         SELECT e.code, e.message INTO got, message FROM regress_error(c.stmt) e;
-        unchanged := regress_state() = before;
+        deleted_any := regress_deletions() > deletions;
+        wrote_any := regress_extension_writes() > writes;
         RAISE SQLSTATE 'RGRSS';     -- undo the set-up
     EXCEPTION WHEN SQLSTATE 'RGRSS' THEN NULL;
     END;
+    after_ok := regress_snapshot() = before;
     RETURN NEXT;
 END $$;
 
-SELECT no, expected, r.got, r.got = expected AS ok, r.unchanged,
+-- Every case raises its SQLSTATE; only the 23503, the actor_id 42883 and the
+-- 54000 case had deleted rows; none had written to the extension's tables;
+-- everything is as before after each.
+SELECT no, expected, r.got, r.got = expected AS ok, r.deleted_any, r.wrote_any, r.after_ok,
        left(regexp_replace(r.message, '[0-9a-f]{8}-[0-9a-f-]{27}', '<uuid>', 'g'), 70) AS message
 FROM cases c, LATERAL regress_run_case(c) r ORDER BY no;
-SELECT count(*) AS cases, count(*) FILTER (WHERE r.got = c.expected AND r.unchanged) AS passed
+SELECT count(*) AS cases, count(*) FILTER (WHERE r.got = c.expected AND r.after_ok) AS passed,
+       count(*) FILTER (WHERE r.deleted_any) AS deleted_before_error,
+       count(*) FILTER (WHERE r.wrote_any) AS wrote_before_error
 FROM cases c, LATERAL regress_run_case(c) r;
 
 -- Clean up.
@@ -175,7 +232,7 @@ BEGIN
         EXECUTE format('DROP TABLE app.%I', n);
     END LOOP;
 END $$;
-DROP FUNCTION regress_run_case(cases), regress_state();
+DROP FUNCTION regress_run_case(cases), regress_snapshot(), regress_extension_writes();
 DROP TABLE cases, hostile_names;
 SELECT count(*) AS rules FROM ct_cleanup_rules;
 -- Everything this file changed is back: only admin_role differs from its default.

@@ -4,7 +4,23 @@
 -- so 29 interaction rows per pair) and the regress_* roles.
 --
 
--- The install script refuses to be sourced outside CREATE EXTENSION.
+-- The install and upgrade scripts refuse to be sourced outside CREATE or
+-- ALTER EXTENSION: each prints how to load it and stops before its first
+-- statement (pg_regress runs psql in the source directory), so nothing named
+-- ct_cleanup exists afterwards.
+\set ECHO none
+\i ct_cleanup--1.1.sql
+\i ct_cleanup--1.0.sql
+\i ct_cleanup--1.0--1.1.sql
+\set ECHO all
+SELECT count(*) AS ct_cleanup_objects
+FROM (SELECT proname FROM pg_proc WHERE proname LIKE 'ct_cleanup%'
+      UNION ALL SELECT relname FROM pg_class WHERE relname LIKE 'ct_cleanup%'
+      UNION ALL SELECT typname FROM pg_type WHERE typname LIKE '%ct_cleanup%'
+      UNION ALL SELECT evtname FROM pg_event_trigger WHERE evtname LIKE 'ct_cleanup%'
+      UNION ALL SELECT polname FROM pg_policy WHERE polname LIKE 'ct_cleanup%') o;
+
+-- CREATE EXTENSION installs it.
 CREATE EXTENSION ct_cleanup;
 
 -- Every object the extension created, with its kind: nothing else.
@@ -87,9 +103,23 @@ BEGIN
     END LOOP;
 END $$;
 
+-- Rows deleted from the tables of schema app so far in this transaction,
+-- from the transaction statistics, which count the deletions of rolled-back
+-- subtransactions too: the difference across a failed call shows whether it
+-- had deleted rows before its error (then undone with it) or none at all.
+-- Only differences within one transaction mean anything.
+CREATE FUNCTION regress_deletions() RETURNS bigint
+    LANGUAGE sql VOLATILE
+    RETURN (SELECT coalesce(sum(pg_stat_get_xact_tuples_deleted(c.oid)), 0)::bigint
+            FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE n.nspname = 'app' AND c.relkind = 'r');
+
 -- Runs a statement that must fail and shows its SQLSTATE and messages, with
 -- OIDs (numbers of 5 or more digits, which differ between clusters; not
--- parts of uuids) masked.
+-- parts of uuids) masked.  The statement runs in the exception block's
+-- subtransaction, which its error rolls back: the state read afterwards
+-- cannot tell what the statement did before failing (regress_deletions()
+-- can).
 CREATE FUNCTION regress_error(stmt text)
 RETURNS TABLE (code text, message text, detail text, hint text)
 LANGUAGE plpgsql AS $$

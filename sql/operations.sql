@@ -40,10 +40,10 @@ SELECT regress_check_after($$CREATE TABLE app.reactions (message_id uuid REFEREN
 SELECT regress_check_after($$CREATE TABLE app.reactions (message_id uuid REFERENCES app.messages ON DELETE CASCADE);
                             CREATE INDEX ON app.reactions (message_id)$$);
 \echo -- matched and foreign key columns without an index
-SELECT regress_check_after($$DO $x$ DECLARE i regclass; BEGIN
+SELECT regress_check_after($plant$DO $x$ DECLARE i regclass; BEGIN
                                 FOR i IN SELECT indexrelid::regclass FROM pg_index
                                          WHERE indrelid = 'app.alerts'::regclass AND NOT indisprimary
-                                LOOP EXECUTE format('DROP INDEX %s', i); END LOOP; END $x$$$);
+                                LOOP EXECUTE format('DROP INDEX %s', i); END LOOP; END $x$$plant$);
 SELECT regress_check_after($$ALTER TABLE app.call_notes DROP CONSTRAINT call_notes_call_id_fkey;
                             ALTER TABLE app.call_notes ADD CONSTRAINT call_notes_call_id_fkey
                                 FOREIGN KEY (call_id) REFERENCES app.discovery_calls ON DELETE CASCADE;

@@ -119,9 +119,10 @@ SELECT ct_cleanup_is_admin();
 RESET ROLE;
 ALTER FUNCTION ct_cleanup_is_admin() SECURITY INVOKER;
 
--- Attack 7, search_path hijack: an "=" for uuid that is always true, first
--- on the admin's search_path.  The generated statement uses
--- OPERATOR(pg_catalog.=), so only pair 12's 29 rows go.
+-- Attack 7, search_path hijack of "=" for uuid.
+-- (a) An "=" that is always true, first on the admin's own search_path: the
+-- entry points run with their pinned search_path, so the caller's is never
+-- seen; only pair 12's 29 rows go.
 SET ROLE regress_bob;
 CREATE FUNCTION regress_bob_schema.always(uuid, uuid) RETURNS boolean
     LANGUAGE sql IMMUTABLE RETURN true;
@@ -133,6 +134,68 @@ SELECT regress_client(1) = regress_client(2) AS hijacked_equals;
 SELECT total FROM ct_cleanup(regress_client(12), regress_trainer(3), 'with a hostile search_path');
 RESET search_path;
 RESET ROLE;
+-- (b) The statements' own qualification, where (a) cannot reach it: for this
+-- test only, a superuser gives ct_cleanup_preview and ct_cleanup a path with
+-- public before pg_catalog, and plants in public an exact-match
+-- =(uuid, uuid) spy that counts its calls and matches everything.
+SELECT p.proconfig AS preview_config, substr(c, length('search_path=') + 1) AS preview_path
+FROM pg_proc p, unnest(p.proconfig) c
+WHERE p.oid = 'ct_cleanup_preview(uuid, uuid)'::regprocedure AND c LIKE 'search_path=%' \gset
+SELECT p.proconfig AS cleanup_config, substr(c, length('search_path=') + 1) AS cleanup_path
+FROM pg_proc p, unnest(p.proconfig) c
+WHERE p.oid = 'ct_cleanup(uuid, uuid, text)'::regprocedure AND c LIKE 'search_path=%' \gset
+CREATE SEQUENCE regress_spy_calls;
+GRANT USAGE ON SEQUENCE regress_spy_calls TO PUBLIC;
+CREATE FUNCTION public.regress_spy(uuid, uuid) RETURNS boolean
+    LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_catalog.nextval('public.regress_spy_calls');
+    RETURN true;
+END $$;
+CREATE OPERATOR public.= (LEFTARG = uuid, RIGHTARG = uuid, FUNCTION = public.regress_spy);
+CREATE FUNCTION regress_spy_calls() RETURNS bigint LANGUAGE sql
+    RETURN (SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM regress_spy_calls);
+ALTER FUNCTION ct_cleanup_preview(uuid, uuid) SET search_path = public, pg_catalog, pg_temp;
+ALTER FUNCTION ct_cleanup(uuid, uuid, text) SET search_path = public, pg_catalog, pg_temp;
+-- Control: under that path an unqualified "=" is the spy, and a hand-written
+-- count of pair 10's conversations finds every conversation; qualified with
+-- OPERATOR(pg_catalog.=), it finds the pair's one.
+CREATE FUNCTION regress_conversations(c uuid, t uuid, qualified boolean) RETURNS bigint
+    LANGUAGE plpgsql SET search_path = public, pg_catalog, pg_temp AS $$
+BEGIN
+    IF qualified THEN
+        RETURN (SELECT count(*) FROM app.conversations
+                WHERE client_id OPERATOR(pg_catalog.=) c AND trainer_id OPERATOR(pg_catalog.=) t);
+    END IF;
+    RETURN (SELECT count(*) FROM app.conversations WHERE client_id = c AND trainer_id = t);
+END $$;
+SELECT regress_conversations(regress_client(10), regress_trainer(1), false) AS unqualified,
+       regress_spy_calls() > 0 AS spy_called,
+       (SELECT count(*) FROM app.conversations) AS all_conversations;
+SELECT setval('regress_spy_calls', 1, false) AS reset \gset
+SELECT regress_conversations(regress_client(10), regress_trainer(1), true) AS qualified,
+       regress_spy_calls() AS spy_calls;
+-- The preview, by an admin, counts pair 10's 29 rows, and the spy is never
+-- called; so does a cleanup of pair 12, already empty (in a transaction that
+-- is rolled back).
+SET ROLE regress_alice;
+SELECT total FROM ct_cleanup_preview(regress_client(10), regress_trainer(1));
+BEGIN;
+SELECT total FROM ct_cleanup(regress_client(12), regress_trainer(3), 'with a hostile function path');
+ROLLBACK;
+RESET ROLE;
+SELECT regress_spy_calls() AS spy_calls;
+-- The functions' own paths restored: their proconfig is exactly as before.
+ALTER FUNCTION ct_cleanup_preview(uuid, uuid) SET search_path = :preview_path;
+ALTER FUNCTION ct_cleanup(uuid, uuid, text) SET search_path = :cleanup_path;
+SELECT (SELECT proconfig FROM pg_proc WHERE oid = 'ct_cleanup_preview(uuid, uuid)'::regprocedure)
+           = :'preview_config' AS preview_config_restored,
+       (SELECT proconfig FROM pg_proc WHERE oid = 'ct_cleanup(uuid, uuid, text)'::regprocedure)
+           = :'cleanup_config' AS cleanup_config_restored;
+DROP FUNCTION regress_conversations(uuid, uuid, boolean), regress_spy_calls();
+DROP OPERATOR public.= (uuid, uuid);
+DROP FUNCTION public.regress_spy(uuid, uuid);
+DROP SEQUENCE regress_spy_calls;
 
 -- Attack 8, registry tampering: bob (and alice, an admin) cannot read or
 -- write the registry or settings; only their functions change them.
@@ -152,43 +215,42 @@ RESET ROLE;
 -- bob shadows it with his own temporary table and passes it.  ct_cleanup_set
 -- refuses such a predicate (22023); one that loses its pin after being set
 -- is refused at its next use (55000).
-SET ROLE coach_app;
-CREATE TABLE app.user_roles (user_id name, role text);
-CREATE FUNCTION app.unpinned_is_admin() RETURNS boolean LANGUAGE plpgsql STABLE AS $$
+-- The predicates run with the caller's rights, so they belong to a
+-- superuser, in a schema only a superuser may create in (regress_pred).
+CREATE SCHEMA regress_pred;
+CREATE TABLE regress_pred.user_roles (user_id name, role text);
+CREATE FUNCTION regress_pred.unpinned_is_admin() RETURNS boolean LANGUAGE plpgsql STABLE AS $$
 BEGIN
     RETURN EXISTS (SELECT 1 FROM user_roles WHERE user_id = current_user AND role = 'admin');
 END $$;
-CREATE FUNCTION app.pinned_is_admin() RETURNS boolean LANGUAGE plpgsql STABLE
-    SET search_path = app, pg_temp AS $$
+CREATE FUNCTION regress_pred.pinned_is_admin() RETURNS boolean LANGUAGE plpgsql STABLE
+    SET search_path = regress_pred, pg_temp AS $$
 BEGIN
     RETURN EXISTS (SELECT 1 FROM user_roles WHERE user_id = current_user AND role = 'admin');
 END $$;
-GRANT USAGE ON SCHEMA app TO regress_bob;
-GRANT SELECT ON app.user_roles TO regress_bob;
-RESET ROLE;
+GRANT USAGE ON SCHEMA regress_pred TO regress_bob;
+GRANT SELECT ON regress_pred.user_roles TO regress_bob;
 SET ROLE regress_bob;
 CREATE TEMP TABLE user_roles AS SELECT 'regress_bob'::name AS user_id, 'admin' AS role;
-SET search_path = pg_temp, app;
-SELECT app.unpinned_is_admin() AS shadowed_predicate_says;
+SET search_path = pg_temp, regress_pred;
+SELECT regress_pred.unpinned_is_admin() AS shadowed_predicate_says;
 RESET search_path;
 RESET ROLE;
-SELECT ct_cleanup_set('admin_check', 'app.unpinned_is_admin()');
+SELECT ct_cleanup_set('admin_check', 'regress_pred.unpinned_is_admin()');
 \echo :LAST_ERROR_SQLSTATE
-SELECT ct_cleanup_set('admin_check', 'app.pinned_is_admin()');
+SELECT ct_cleanup_set('admin_check', 'regress_pred.pinned_is_admin()');
 SET ROLE regress_bob;
-SET search_path = pg_temp, app, public;
+SET search_path = pg_temp, regress_pred, public;
 SELECT ct_cleanup_is_admin() AS pinned_predicate_says;
 RESET search_path;
 RESET ROLE;
-ALTER FUNCTION app.pinned_is_admin() RESET search_path;
+ALTER FUNCTION regress_pred.pinned_is_admin() RESET search_path;
 SET ROLE regress_bob;
 SELECT * FROM regress_error($$SELECT ct_cleanup(regress_client(10), regress_trainer(1))$$);
 DROP TABLE pg_temp.user_roles;
 RESET ROLE;
 SELECT ct_cleanup_set('admin_check', NULL);
-DROP FUNCTION app.unpinned_is_admin(), app.pinned_is_admin();
-DROP TABLE app.user_roles;
-REVOKE USAGE ON SCHEMA app FROM regress_bob;
+DROP SCHEMA regress_pred CASCADE;
 
 -- Attack 11, direct writes to every extension table, by a non-admin and by
 -- an admin: INSERT, UPDATE, DELETE and TRUNCATE are all refused (42501).

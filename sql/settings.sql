@@ -7,16 +7,20 @@
 \set VERBOSITY default
 \set SHOW_CONTEXT never
 
--- Objects for the settings, owned by the application's owner.
+-- Objects for the settings, owned by the application's owner.  The
+-- functions are SECURITY DEFINER: they then run with coach_app's own rights,
+-- never a caller's (see invoker_check below).
 SET ROLE coach_app;
 CREATE FUNCTION app.pinned_true() RETURNS boolean
-    LANGUAGE sql STABLE RETURN true;
+    LANGUAGE sql STABLE SECURITY DEFINER RETURN true;
 CREATE FUNCTION app.unpinned_check() RETURNS boolean
-    LANGUAGE plpgsql STABLE AS $$ BEGIN RETURN true; END $$;
+    LANGUAGE plpgsql STABLE SECURITY DEFINER AS $$ BEGIN RETURN true; END $$;
 CREATE FUNCTION app.set_pinned_check() RETURNS boolean
-    LANGUAGE plpgsql STABLE SET search_path = app, pg_temp AS $$ BEGIN RETURN false; END $$;
+    LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = app, pg_temp AS $$ BEGIN RETURN false; END $$;
 CREATE FUNCTION app.text_result() RETURNS text
-    LANGUAGE sql STABLE RETURN 'x';
+    LANGUAGE sql STABLE SECURITY DEFINER RETURN 'x';
+CREATE FUNCTION app.invoker_check() RETURNS boolean
+    LANGUAGE sql STABLE RETURN true;
 CREATE FUNCTION app.with_arg(i int) RETURNS boolean
     LANGUAGE sql STABLE RETURN true;
 CREATE VIEW app.clients AS SELECT id, name FROM app.profiles WHERE user_type = 'client';
@@ -37,6 +41,9 @@ SELECT setting, value FROM ct_cleanup_settings WHERE value IS NOT NULL ORDER BY 
 -- Refused, 22023 naming the function and the problem:
 -- unpinned search_path (a caller could shadow what it reads through pg_temp)
 SELECT * FROM regress_error($$SELECT ct_cleanup_set('admin_check', 'app.unpinned_check()')$$);
+-- A function that would run with the caller's rights (SECURITY INVOKER) must
+-- be owned by a superuser or the extension owner: its owner could change it.
+SELECT * FROM regress_error($$SELECT ct_cleanup_set('admin_check', 'app.invoker_check()')$$);
 -- wrong result type, arguments, missing, not schema-qualified, bad syntax
 SELECT * FROM regress_error($$SELECT ct_cleanup_set('admin_check', 'app.text_result()')$$);
 SELECT * FROM regress_error($$SELECT ct_cleanup_set('admin_check', 'app.with_arg()')$$);
@@ -139,4 +146,4 @@ SELECT ct_cleanup_set(s, NULL) FROM unnest(ARRAY['actor_id', 'clients']) s;
 SELECT setting, value FROM ct_cleanup_settings WHERE value IS DISTINCT FROM default_value;
 DROP VIEW app.clients, app.trainers, app.no_name, app.int_id;
 DROP FUNCTION app.pinned_true(), app.unpinned_check(), app.set_pinned_check(),
-              app.text_result(), app.with_arg(int);
+              app.text_result(), app.with_arg(int), app.invoker_check();

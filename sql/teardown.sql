@@ -14,6 +14,7 @@ FROM (SELECT proname FROM pg_proc WHERE proname LIKE 'ct_cleanup%'
       UNION ALL SELECT polname FROM pg_policy WHERE polname LIKE 'ct_cleanup%') o;
 
 DROP SCHEMA app CASCADE;
-DROP FUNCTION regress_client(int), regress_trainer(int), regress_table_rows(), regress_error(text);
+DROP FUNCTION regress_client(int), regress_trainer(int), regress_table_rows(), regress_error(text),
+    regress_deletions();
 DROP OWNED BY regress_admins, regress_alice, regress_noinherit, regress_bob;
 DROP ROLE regress_admins, regress_alice, regress_noinherit, regress_bob;

@@ -7,14 +7,100 @@
 CREATE DATABASE ct_cleanup_upgrade;
 CREATE DATABASE ct_cleanup_fresh;
 
--- The objects of the extension with their definitions, as one checksum.
-\set objects 'SELECT md5(string_agg(o, E''\\n'' ORDER BY o)) AS objects FROM (SELECT pg_describe_object(classid, objid, 0) || coalesce('' '' || pg_get_functiondef(objid), '''') AS o FROM pg_depend WHERE refclassid = ''pg_extension''::regclass AND deptype = ''e'' AND refobjid = (SELECT oid FROM pg_extension WHERE extname = ''ct_cleanup'')) x'
+-- The extension's objects with everything that defines them, one line each,
+-- led by its kind: every member with its comment; functions with owner,
+-- grants (proacl), proconfig, prosrc and pg_get_functiondef, which also
+-- shows language, volatility, security and a SQL-standard body deparsed
+-- (prosqlbody itself holds OIDs, which differ between the two databases);
+-- tables, views and sequences with owner, grants (relacl) and row-level
+-- security; their columns in order with type, NOT NULL, identity, default,
+-- comment and grants; constraints, indexes, triggers (pg_get_triggerdef and
+-- tgenabled), policies (USING and WITH CHECK), view definitions
+-- (pg_get_viewdef), sequence parameters; the result type's columns; the
+-- event trigger's event, function and evtenabled; and the extension's config
+-- dump marks.  Sequence values are data, not definitions, and are left out.
+SELECT $objects$
+SELECT array_agg(line ORDER BY line)::text AS lines,
+       md5(string_agg(line, E'\n' ORDER BY line)) AS checksum,
+       array_agg(DISTINCT kind ORDER BY kind)::text AS kinds
+FROM (
+    WITH ext AS (SELECT * FROM pg_extension WHERE extname = 'ct_cleanup'),
+    members AS (SELECT d.classid, d.objid FROM pg_depend d, ext
+                WHERE d.refclassid = 'pg_extension'::regclass AND d.deptype = 'e'
+                  AND d.refobjid = ext.oid),
+    rels AS (SELECT c.* FROM pg_class c JOIN members m
+             ON m.classid = 'pg_class'::regclass AND m.objid = c.oid)
+    SELECT 'member' AS kind,
+           concat_ws(' | ', pg_describe_object(m.classid, m.objid, 0),
+                     obj_description(m.objid, (SELECT relname FROM pg_class WHERE oid = m.classid))) AS line
+    FROM members m
+    UNION ALL
+    SELECT 'function', concat_ws(' | ', p.oid::regprocedure, p.proowner::regrole, p.proacl,
+                                 p.proconfig, p.prosrc, pg_get_functiondef(p.oid))
+    FROM pg_proc p JOIN members m ON m.classid = 'pg_proc'::regclass AND m.objid = p.oid
+    UNION ALL
+    SELECT 'relation', concat_ws(' | ', c.oid::regclass, c.relkind, c.relowner::regrole, c.relacl,
+                                 c.relrowsecurity, c.relforcerowsecurity, c.relpersistence,
+                                 c.reloptions)
+    FROM rels c
+    UNION ALL
+    SELECT 'column', concat_ws(' | ', a.attrelid::regclass,
+                               row_number() OVER (PARTITION BY a.attrelid ORDER BY a.attnum),
+                               a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull,
+                               a.attidentity, a.attgenerated, pg_get_expr(ad.adbin, ad.adrelid),
+                               col_description(a.attrelid, a.attnum), a.attacl)
+    FROM rels c JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+    LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
+    UNION ALL
+    SELECT 'view', concat_ws(' | ', c.oid::regclass, pg_get_viewdef(c.oid))
+    FROM rels c WHERE c.relkind IN ('v', 'm')
+    UNION ALL
+    SELECT 'constraint', concat_ws(' | ', co.conrelid::regclass, co.conname, pg_get_constraintdef(co.oid))
+    FROM rels c JOIN pg_constraint co ON co.conrelid = c.oid
+    UNION ALL
+    SELECT 'index', pg_get_indexdef(i.indexrelid)
+    FROM rels c JOIN pg_index i ON i.indrelid = c.oid
+    UNION ALL
+    SELECT 'trigger', concat_ws(' | ', pg_get_triggerdef(t.oid), t.tgenabled)
+    FROM rels c JOIN pg_trigger t ON t.tgrelid = c.oid AND NOT t.tgisinternal
+    UNION ALL
+    SELECT 'policy', concat_ws(' | ', po.tablename, po.policyname, po.permissive, po.roles, po.cmd,
+                               po.qual, po.with_check)
+    FROM rels c JOIN pg_policies po
+      ON po.schemaname = c.relnamespace::regnamespace::name AND po.tablename = c.relname
+    UNION ALL
+    SELECT 'sequence', concat_ws(' | ', s.seqrelid::regclass, s.seqtypid::regtype, s.seqstart,
+                                 s.seqincrement, s.seqmax, s.seqmin, s.seqcache, s.seqcycle)
+    FROM rels c JOIN pg_sequence s ON s.seqrelid = c.oid
+    UNION ALL
+    SELECT 'type', concat_ws(' | ', t.oid::regtype, t.typtype, t.typowner::regrole, t.typacl,
+                             (SELECT string_agg(a.attname || ' ' || format_type(a.atttypid, a.atttypmod),
+                                                ', ' ORDER BY a.attnum)
+                              FROM pg_attribute a WHERE a.attrelid = t.typrelid AND a.attnum > 0
+                                AND NOT a.attisdropped))
+    FROM pg_type t JOIN members m ON m.classid = 'pg_type'::regclass AND m.objid = t.oid
+    UNION ALL
+    SELECT 'event trigger', concat_ws(' | ', e.evtname, e.evtevent, e.evtfoid::regproc, e.evtenabled,
+                                      e.evttags, e.evtowner::regrole)
+    FROM pg_event_trigger e JOIN members m
+      ON m.classid = 'pg_event_trigger'::regclass AND m.objid = e.oid
+    UNION ALL
+    SELECT 'config dump', concat_ws(' | ', u.cfg::regclass, u.cond)
+    FROM ext, unnest(ext.extconfig, ext.extcondition) AS u(cfg, cond)
+    UNION ALL
+    SELECT 'extension', concat_ws(' | ', ext.extname, ext.extversion, ext.extrelocatable,
+                                  ext.extnamespace::regnamespace)
+    FROM ext
+) o
+$objects$ AS objects \gset
 
 \c ct_cleanup_fresh
 SET client_min_messages = warning;
 CREATE EXTENSION ct_cleanup;
 SELECT extversion FROM pg_extension WHERE extname = 'ct_cleanup';
 :objects \gset fresh_
+-- Every kind of line is there.
+SELECT :'fresh_kinds' AS kinds;
 
 \c ct_cleanup_upgrade
 SET client_min_messages = warning;
@@ -40,9 +126,16 @@ SELECT engagement_records, total, audit_id
 FROM ct_cleanup('00000000-0000-0000-0000-0000000000c1', '00000000-0000-0000-0000-0000000000f2', 'at 1.1');
 SELECT id, reason, total FROM ct_cleanup_audit ORDER BY id;
 SELECT * FROM ct_cleanup_check();
--- Exactly the objects and definitions of a fresh 1.1.
+-- Exactly the objects and definitions of a fresh 1.1: no line of either is
+-- missing from the other.
 :objects \gset upgraded_
-SELECT :'upgraded_objects' = :'fresh_objects' AS same_as_fresh_install;
+(SELECT 'only in fresh 1.1' AS "where", l AS line FROM unnest(:'fresh_lines'::text[]) l
+ EXCEPT SELECT 'only in fresh 1.1', l FROM unnest(:'upgraded_lines'::text[]) l)
+UNION ALL
+(SELECT 'only after update', l FROM unnest(:'upgraded_lines'::text[]) l
+ EXCEPT SELECT 'only after update', l FROM unnest(:'fresh_lines'::text[]) l)
+ORDER BY 1, 2;
+SELECT :'upgraded_checksum' = :'fresh_checksum' AS same_as_fresh_install;
 \dx+ ct_cleanup
 
 \c :regress_db

@@ -64,8 +64,9 @@ SELECT results_eq(
              ('admin_role', 'name'), ('actor_id', 'text'),
              ('client_id', 'uuid'), ('trainer_id', 'uuid'),
              ('counts', 'jsonb'), ('details', 'jsonb'),
-             ('total', 'bigint'), ('reason', 'text')$$,
-    'ct_cleanup_audit has the columns of CONTRACT §6 with their types');
+             ('total', 'bigint'), ('reason', 'text'),
+             ('session_role', 'name')$$,
+    'ct_cleanup_audit has the columns of CONTRACT §6 with their types, then session_role');
 
 SELECT is((SELECT attidentity::text FROM pg_attribute
            WHERE attrelid = 'ct_cleanup_audit'::regclass AND attname = 'id'),

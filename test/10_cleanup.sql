@@ -21,6 +21,10 @@
 --   * SELECT ct_cleanup(c, t) (scalar form) runs the cleanup once;
 --   * FORCE ROW LEVEL SECURITY on application tables hides nothing from it.
 --
+
+-- The clock before this file's transaction begins: the audit row's
+-- performed_at, the start of the cleanup's transaction, must lie after it.
+SELECT clock_timestamp() AS tap_before_begin \gset
 BEGIN;
 SELECT plan(22);
 
@@ -101,6 +105,8 @@ SELECT results_eq(
 -- Cleanup
 ------------------------------------------------------------------------------
 
+-- ... and before this clock, read just before the cleanup is called.
+SELECT clock_timestamp() AS tap_before_cleanup \gset
 CREATE TEMP TABLE tap_first AS
 SELECT * FROM ct_cleanup(tap.client(1), tap.trainer_of(1), 'tap: client asked to forget trainer');
 
@@ -151,13 +157,15 @@ SELECT is((SELECT sum(value::bigint)::bigint FROM tap_first, jsonb_each_text(det
 ------------------------------------------------------------------------------
 
 SELECT results_eq(
-    $$SELECT a.id, a.admin_role, a.actor_id, a.client_id, a.trainer_id, a.total, a.reason,
-             a.performed_at = now()
-      FROM ct_cleanup_audit AS a$$,
+    format($$SELECT a.id, a.admin_role, a.actor_id, a.client_id, a.trainer_id, a.total, a.reason,
+                    a.performed_at > %L::timestamptz AND a.performed_at < %L::timestamptz,
+                    a.performed_at = transaction_timestamp()
+             FROM ct_cleanup_audit AS a$$, :'tap_before_begin', :'tap_before_cleanup'),
     $$SELECT audit_id, current_user::name, NULL::text, client_id, trainer_id, 41::bigint,
-             'tap: client asked to forget trainer', true
+             'tap: client asked to forget trainer', true, true
       FROM tap_first$$,
-    'one audit row: the returned audit_id, the caller, the pair, total, reason, time');
+    'one audit row: the returned audit_id, the caller, the pair, total, reason, and as time '
+    'the start of its transaction (after the clock before BEGIN, before the call)');
 
 SELECT is((SELECT counts FROM ct_cleanup_audit),
           '{"messages": 10, "conversations": 1, "read_receipts": 10, "discovery_calls": 2,

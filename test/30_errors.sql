@@ -1,10 +1,19 @@
 --
 -- test/30_errors.sql -- every refused call: its SQLSTATE and message, and that
--- it changed nothing
+-- it was refused before it deleted or audited anything; races the cleanup
+-- retries itself
 --
 -- Schema changes that break the registry run inside the statement under test,
 -- so the error rolls them back with it.  Tables for registration errors are
 -- created in schema tap as coach_app (registered tables must share an owner).
+--
+-- A failed statement's writes are undone by PostgreSQL, so counting rows
+-- after an error shows nothing about the call.  What can be seen: the
+-- transaction statistics count the deletions and audit writes of rolled-back
+-- subtransactions too (tap.deletions(), tap.audit_writes()), so they show
+-- whether a call had written anything before its error; and the one place
+-- where ct_cleanup catches errors itself, its retry loop, must keep nothing
+-- of a failed attempt.
 --
 -- Covers (CONTRACT §2, §3, §5):
 --   * cleanup/preview arguments: NULL client or trainer 22004, client =
@@ -22,19 +31,24 @@
 --   * unregister: table with registered children 2BP01 (children named),
 --     table not registered 22023;
 --   * settings: unknown setting and invalid value 22023;
---   * afterwards: pair 5 still has its 41 rows, no audit row was written,
---     registry and settings are unchanged.
+--   * the argument and registry errors come before any row is deleted or
+--     any audit row written;
+--   * a race (40001 raised by a trigger playing the application) in every
+--     attempt: given up after 3 attempts with a hint; in the first attempt
+--     only: retried, and the second attempt deletes exactly the pair's 41
+--     rows, returns and audits 41, although the first had deleted rows too;
+--   * the refused registrations, unregistrations and settings come before
+--     any write to the registry or the settings.
 --
 BEGIN;
-SELECT plan(34);
+SELECT plan(37);
 
 \ir lib/fixtures.psql
 
 CREATE TEMP TABLE tap_before AS
 SELECT tap.interaction_rows() AS interaction_rows,
-       (SELECT sum(n) FROM tap.pair_rows(tap.client(5), tap.trainer_of(5))) AS pair_rows;
-CREATE TEMP TABLE tap_rules AS SELECT * FROM ct_cleanup_rules;
-CREATE TEMP TABLE tap_settings AS SELECT * FROM ct_cleanup_settings;
+       (SELECT sum(n) FROM tap.pair_rows(tap.client(5), tap.trainer_of(5))) AS pair_rows,
+       tap.deletions() AS deletions, tap.audit_writes() AS audit_writes;
 
 -- A table, a view, a table with two foreign keys to discovery_calls, and an
 -- unregistered NO ACTION child of conversations, all owned by coach_app;
@@ -112,6 +126,11 @@ SELECT throws_ok(
     '55000', 'registered tables app.conversations and app.alerts have different owners',
     'registered tables no longer share one owner: 55000');
 
+SELECT results_eq(
+    $$SELECT tap.deletions() - deletions, tap.audit_writes() - audit_writes FROM tap_before$$,
+    $$VALUES (0::bigint, 0::bigint)$$,
+    'the calls above were refused before they deleted a row or wrote an audit row');
+
 SELECT throws_ok(
     $$INSERT INTO tap.pins (conversation_id)
           SELECT id FROM app.conversations
@@ -129,16 +148,11 @@ SELECT is(
     'register it with ct_cleanup_register_child(), or change its foreign key to ON DELETE CASCADE.',
     '... with a hint naming the unregistered table');
 
-SELECT results_eq(
-    $$SELECT tap.interaction_rows(),
-             (SELECT sum(n) FROM tap.pair_rows(tap.client(5), tap.trainer_of(5))),
-             (SELECT count(*) FROM ct_cleanup_audit)$$,
-    $$SELECT interaction_rows, pair_rows, 0::bigint FROM tap_before$$,
-    'after the failed cleanups: no row deleted (pair 5 has its 41), no audit row');
-
 ------------------------------------------------------------------------------
 -- Registration
 ------------------------------------------------------------------------------
+
+CREATE TEMP TABLE tap_registry_before AS SELECT tap.registry_writes() AS writes;
 
 SELECT throws_ok(
     $$SELECT ct_cleanup_register('tap_notes', 'tap.notes', 'nope', 'trainer_id')$$,
@@ -237,14 +251,73 @@ SELECT throws_ok(
     '22004', 'argument 1 of ct_cleanup_set must not be null',
     'set: NULL setting, 22004');
 
+SELECT is((SELECT tap.registry_writes() - writes FROM tap_registry_before), 0::bigint,
+          'every refused registration, unregistration and setting was refused before it '
+          'wrote to the registry or the settings');
+
+------------------------------------------------------------------------------
+-- Races the cleanup retries itself
+------------------------------------------------------------------------------
+
+-- A statement trigger on app.messages counts attempts in a sequence (not
+-- transactional: rolled-back attempts count too); one on app.conversations
+-- plays the application and raises a serialization failure in the first
+-- tap.races attempts.  Every attempt deletes the pair's messages before their
+-- conversation (the messages reference it).
+CREATE SEQUENCE tap.attempts;
+GRANT USAGE ON SEQUENCE tap.attempts TO coach_app;
+CREATE FUNCTION tap.count_attempt() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    PERFORM nextval('tap.attempts');
+    RETURN NULL;
+END
+$$;
+CREATE FUNCTION tap.race() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF currval('tap.attempts') <= current_setting('tap.races', true)::int THEN
+        RAISE SQLSTATE '40001' USING MESSAGE = format('tap: race in attempt %s', currval('tap.attempts'));
+    END IF;
+    RETURN NULL;
+END
+$$;
+CREATE FUNCTION tap.attempts() RETURNS bigint
+LANGUAGE sql VOLATILE
+RETURN (SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM tap.attempts);
+CREATE TRIGGER tap_count_attempt BEFORE DELETE ON app.messages
+    FOR EACH STATEMENT EXECUTE FUNCTION tap.count_attempt();
+CREATE TRIGGER tap_race AFTER DELETE ON app.conversations
+    FOR EACH STATEMENT EXECUTE FUNCTION tap.race();
+
+SET LOCAL tap.races = 3;
+SELECT throws_ok(
+    $$SELECT ct_cleanup(tap.client(5), tap.trainer_of(5))$$,
+    '40001', 'tap: race in attempt 3',
+    'a race in every attempt: the cleanup gives up after the third, with the race''s 40001');
+SELECT is(
+    (tap.error_of($$SELECT setval('tap.attempts', 1, false);
+                    SELECT ct_cleanup(tap.client(5), tap.trainer_of(5))$$)).hint,
+    'The cleanup collided with the application''s transactions 3 times; retry later.',
+    '... with a hint to retry later');
+SELECT is(tap.attempts(), 3::bigint, '... after exactly 3 attempts');
+
+-- One race, in the first attempt: the second attempt succeeds.
+SET LOCAL tap.races = 1;
+SELECT setval('tap.attempts', 1, false) \g /dev/null
+CREATE TEMP TABLE tap_race_before AS
+SELECT tap.interaction_rows() AS interaction_rows, tap.deletions() AS deletions;
+CREATE TEMP TABLE tap_race AS
+SELECT * FROM ct_cleanup(tap.client(5), tap.trainer_of(5), 'tap: retried race');
 SELECT results_eq(
-    $$SELECT * FROM ct_cleanup_rules$$,
-    $$SELECT * FROM tap_rules$$,
-    'the registry is unchanged after all refused registrations');
-SELECT results_eq(
-    $$SELECT * FROM ct_cleanup_settings$$,
-    $$SELECT * FROM tap_settings$$,
-    'the settings are unchanged');
+    $$SELECT tap.attempts(), r.total, (SELECT total FROM ct_cleanup_audit WHERE id = r.audit_id),
+             b.interaction_rows - tap.interaction_rows(),
+             (SELECT sum(n) FROM tap.pair_rows(tap.client(5), tap.trainer_of(5))),
+             tap.deletions() - b.deletions > 41
+      FROM tap_race AS r, tap_race_before AS b$$,
+    $$VALUES (2::bigint, 41::bigint, 41::bigint, 41::bigint, 0::numeric, true)$$,
+    'a race in the first attempt: retried; 2 attempts, 41 rows returned, audited and gone, '
+    'none left, although the first attempt had deleted rows too (undone)');
 
 SELECT * FROM finish();
 ROLLBACK;

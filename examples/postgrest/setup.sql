@@ -37,8 +37,11 @@ SET ROLE coach_app;
 -- as '' (not NULL), and ''::jsonb would raise: hence nullif.  The
 -- SQL-standard body resolves every name when the function is created, so
 -- the caller's search_path cannot change what it reads.
+-- SECURITY DEFINER: ct_cleanup calls actor_id with the caller's rights
+-- (a superuser's too) only when a superuser owns the function; one owned by
+-- coach_app must run with coach_app's own rights instead.
 CREATE FUNCTION auth.uid() RETURNS uuid
-LANGUAGE sql STABLE
+LANGUAGE sql STABLE SECURITY DEFINER
 BEGIN ATOMIC
     SELECT (nullif(pg_catalog.current_setting('request.jwt.claims', true), '')::jsonb
             ->> 'sub')::uuid;

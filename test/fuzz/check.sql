@@ -1,0 +1,639 @@
+--
+-- test/fuzz/check.sql
+--
+-- The checks: compare what the extension does with what the oracle
+-- (oracle.sql) says, on the plan built right now (fuzz.current).
+--
+--   fuzz.session_init()        snapshot every generated row (fz_snap) and
+--                              create the oracle's temporary tables
+--   fuzz.check(op, cs, ts)     one check, in a subtransaction that is rolled
+--                              back, so that every check sees the same data;
+--                              returns {"status": "ok" | "mismatch", "lenient",
+--                              "class", "tids", "pairs", "detail"}
+--   fuzz.cases(n, big)         the checks of one plan: n random pairs
+--                              (preview, then cleanup), batches (one pair;
+--                              the same pair twice; (a,b) with (b,a); a
+--                              random batch with duplicates and swaps; with
+--                              big, 1000 pairs), each as ct_cleanup_many and
+--                              ct_cleanup_preview_many, and the error cases
+--   CALL fuzz.run_checks(sid, n, big)
+--                              run them all, committing after each check
+--                              (so that a crash names the check it died in),
+--                              counting in fuzz.result, mismatches in
+--                              fuzz.mismatch
+--   fuzz.retry(sid)            the shrinker's check: a shrunk plan's case
+--
+-- ops: preview, cleanup (one pair), many, preview_many (batches), and
+-- err_same, err_preview_same (client = trainer: 22023), err_null (22004),
+-- err_many_len (arrays of unequal length: 22023), err_many_same (a batch
+-- with client = trainer: 22023), err_many_null (a NULL element: 22004).
+--
+-- What a check compares:
+--   * the SQLSTATE: none, or the expected error (23503 when the oracle finds
+--     a blocker).  A check is "lenient" (accepts 23503 with nothing changed
+--     as well as success) when the outcome depends on the order in which
+--     PostgreSQL fires its foreign key triggers (see oracle.sql), or when a
+--     batch's only blockers are removed by a later pair of the same batch
+--     (a sequence of single cleanups would fail, one statement would not);
+--   * after an error, that nothing changed;
+--   * each result row against fuzz.expected_row(): pair, the 14 category
+--     counts, total, details (per table), in order;
+--   * every generated row, registered table or not, by row id and a hash of
+--     its contents, against the snapshot minus the rows the oracle removes
+--     (nothing for previews and errors);
+--   * the audit log: one row per result row of a cleanup, with the same
+--     pair, counts, details and total, and no row for previews or errors.
+--
+SET check_function_bodies = off;
+
+CREATE FUNCTION fuzz.session_init() RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+    SET LOCAL client_min_messages = warning;
+    DROP TABLE IF EXISTS pg_temp.fz_snap, pg_temp.fz_pairs, pg_temp.fz_gone, pg_temp.fz_block;
+    CREATE TEMP TABLE fz_snap AS SELECT * FROM fuzz.all_rows;
+    ALTER TABLE fz_snap ADD PRIMARY KEY (rid);     -- row ids are unique over the plan
+    CREATE TEMP TABLE fz_pairs (ord int PRIMARY KEY, c uuid, t uuid);
+    CREATE INDEX ON fz_pairs (c, t);
+    CREATE TEMP TABLE fz_gone (rid bigint PRIMARY KEY, tid int NOT NULL, ord int NOT NULL, matched bool NOT NULL);
+    CREATE TEMP TABLE fz_block (ord int, rid bigint, tid int, fid int);
+    ANALYZE fz_snap;
+END
+$$;
+
+-- The plan built right now.
+CREATE FUNCTION fuzz.cur() RETURNS fuzz.plan
+LANGUAGE sql STABLE
+RETURN (SELECT p FROM fuzz.plan p JOIN fuzz.current c ON c.sid = p.sid);
+
+-- A person's short label (p3) in the current plan.
+CREATE FUNCTION fuzz.lbl(id uuid) RETURNS text
+LANGUAGE sql STABLE
+RETURN (SELECT fuzz.label((p).dseed, (p).npersons, id) FROM (SELECT fuzz.cur() AS p) x);
+
+-- A table's quoted name in the current plan.
+CREATE FUNCTION fuzz.tname(p_tid int) RETURNS text
+LANGUAGE sql STABLE
+RETURN (SELECT format('%I.%I', nsp, name) || CASE WHEN role = 'registered' THEN '' ELSE ' (unregistered)' END
+          FROM fuzz.tab WHERE sid = (fuzz.cur()).sid AND tid = p_tid);
+
+-- A check's call, readable: ct_cleanup_many(3 pairs: (p1,p2) (p2,p1) ...).
+CREATE FUNCTION fuzz.describe(op text, cs uuid[], ts uuid[]) RETURNS text
+LANGUAGE sql STABLE
+RETURN CASE
+    WHEN op IN ('preview', 'cleanup') THEN
+        format('%s(%s, %s)', CASE op WHEN 'preview' THEN 'ct_cleanup_preview' ELSE 'ct_cleanup' END,
+               fuzz.lbl(cs[1]), fuzz.lbl(ts[1]))
+    WHEN op = 'err_same' THEN format('ct_cleanup(%s, %s)', fuzz.lbl(cs[1]), fuzz.lbl(cs[1]))
+    WHEN op = 'err_preview_same' THEN format('ct_cleanup_preview(%s, %s)', fuzz.lbl(cs[1]), fuzz.lbl(cs[1]))
+    WHEN op = 'err_null' THEN format('ct_cleanup(NULL, %s)', fuzz.lbl(ts[1]))
+    ELSE format('%s(%s: %s)', CASE op WHEN 'preview_many' THEN 'ct_cleanup_preview_many' ELSE 'ct_cleanup_many' END,
+                CASE WHEN cardinality(cs) = cardinality(ts) THEN cardinality(cs) || ' pairs'
+                     ELSE format('%s clients, %s trainers', cardinality(cs), cardinality(ts)) END,
+                (SELECT string_agg(format('(%s,%s)', fuzz.lbl(c), fuzz.lbl(t)), ' ' ORDER BY o)
+                   FROM unnest(cs[1:8], ts[1:8]) WITH ORDINALITY u(c, t, o))
+                || CASE WHEN greatest(cardinality(cs), cardinality(ts)) > 8 THEN ' ...' ELSE '' END)
+END;
+
+-- Every row now against the snapshot, with the rows of fz_gone expected
+-- to be gone (with_gone) or nothing.  problems: per table, rows removed that
+-- must stay (vanished), rows left that must go (kept), changed, added;
+-- gone: rows gone per table.
+CREATE FUNCTION fuzz.diff(with_gone bool) RETURNS jsonb
+LANGUAGE sql AS $$
+    WITH d AS (
+        SELECT coalesce(s.tid, c.tid) AS tid, s.rid AS srid, c.rid AS crid, s.h AS sh, c.h AS ch,
+               g.rid IS NOT NULL AS exp_gone
+          FROM fz_snap s
+          FULL JOIN fuzz.all_rows c ON c.rid = s.rid
+          LEFT JOIN fz_gone g ON with_gone AND g.rid = s.rid
+    ), per AS (
+        SELECT tid,
+               count(*) FILTER (WHERE crid IS NULL AND NOT exp_gone) AS vanished,
+               count(*) FILTER (WHERE crid IS NOT NULL AND exp_gone) AS kept,
+               count(*) FILTER (WHERE crid IS NOT NULL AND srid IS NOT NULL AND NOT exp_gone AND ch <> sh) AS changed,
+               count(*) FILTER (WHERE srid IS NULL) AS added,
+               count(*) FILTER (WHERE crid IS NULL) AS gone,
+               (array_agg(srid ORDER BY srid) FILTER (WHERE crid IS NULL AND NOT exp_gone))[1:3] AS vanished_rids,
+               (array_agg(srid ORDER BY srid) FILTER (WHERE crid IS NOT NULL AND exp_gone))[1:3] AS kept_rids
+          FROM d GROUP BY tid
+    )
+    SELECT jsonb_build_object(
+        'problems', coalesce((SELECT jsonb_agg(to_jsonb(per) ORDER BY tid) FROM per
+                               WHERE vanished + kept + changed + added > 0), '[]'),
+        'gone', coalesce((SELECT jsonb_object_agg(tid, gone) FROM per WHERE gone > 0), '{}'));
+$$;
+
+-- Audit rows written after id after_id.
+CREATE FUNCTION fuzz.audit_rows(after_id bigint) RETURNS jsonb
+LANGUAGE sql AS $$
+    SELECT coalesce(jsonb_agg(to_jsonb(a) ORDER BY a.id), '[]') FROM ct_cleanup_audit a WHERE a.id > after_id;
+$$;
+
+-- The 14 category counts of a result row (or of an audit row's counts).
+CREATE FUNCTION fuzz.cats(j jsonb) RETURNS jsonb
+LANGUAGE sql IMMUTABLE
+RETURN (SELECT jsonb_object_agg(k, coalesce(j -> k, 'null')) FROM unnest(fuzz.named_categories() || 'other'::text) k);
+
+-- Expected result rows against the rows returned: problems and the tables
+-- they are in.  gone: rows that disappeared per table (diff's), shown next
+-- to a wrong count of a cleanup.
+-- cause: 'cascade' when every wrong count is exactly the rows the table's
+-- rule matches (the cascaded ones not counted); 'attribution' when a batch
+-- has the right totals per table but not per pair.
+CREATE FUNCTION fuzz.compare_rows(exp jsonb, got jsonb, gone jsonb,
+                                   OUT probs text[], OUT tids int[], OUT idx int[], OUT cause text)
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    ne  int := jsonb_array_length(exp);
+    ng  int := jsonb_array_length(coalesce(got, '[]'));
+    e   jsonb;
+    g   jsonb;
+    k   text;
+    pre text;
+    dp  text[];
+    v_tid int;
+    rule_only bool := true;    -- every wrong count is the rows its rule matches
+BEGIN
+    probs := '{}';
+    tids := '{}';
+    idx := '{}';
+    IF ne <> ng THEN
+        probs := probs || format('%s result row(s), expected %s', ng, ne);
+    END IF;
+    FOR i IN 0 .. greatest(ne, ng) - 1 LOOP
+        e := exp -> i;
+        g := got -> i;
+        IF e IS NULL THEN
+            idx := idx || (i + 1);
+            probs := probs || format('row %s: unexpected (%s,%s)', i + 1,
+                                     fuzz.lbl((g ->> 'client_id')::uuid), fuzz.lbl((g ->> 'trainer_id')::uuid));
+            CONTINUE;
+        ELSIF g IS NULL THEN
+            idx := idx || (i + 1);
+            probs := probs || format('row %s: missing (%s,%s)', i + 1,
+                                     fuzz.lbl((e ->> 'client_id')::uuid), fuzz.lbl((e ->> 'trainer_id')::uuid));
+            CONTINUE;
+        END IF;
+        pre := CASE WHEN ne > 1 THEN format('pair %s (%s,%s): ', i + 1, fuzz.lbl((e ->> 'client_id')::uuid),
+                                            fuzz.lbl((e ->> 'trainer_id')::uuid)) ELSE '' END;
+        IF (g ->> 'client_id') IS DISTINCT FROM (e ->> 'client_id')
+           OR (g ->> 'trainer_id') IS DISTINCT FROM (e ->> 'trainer_id') THEN
+            probs := probs || (pre || format('row is for (%s,%s)', fuzz.lbl((g ->> 'client_id')::uuid),
+                                             fuzz.lbl((g ->> 'trainer_id')::uuid)));
+        END IF;
+        dp := '{}';
+        FOR k IN SELECT jsonb_object_keys(e -> 'details')
+                 UNION SELECT jsonb_object_keys(coalesce(g -> 'details', '{}')) ORDER BY 1 LOOP
+            IF (g -> 'details' -> k) IS DISTINCT FROM (e -> 'details' -> k) THEN
+                SELECT tb.tid INTO v_tid FROM fuzz.tab tb
+                 WHERE tb.sid = (fuzz.cur()).sid AND format('%I.%I', tb.nsp, tb.name) = k;
+                dp := dp || (pre || format('%s: expected %s%s, got %s%s', k,
+                                           coalesce(e -> 'details' ->> k, 'no key'),
+                                           (SELECT format(' (%s by its rule, %s by cascade)',
+                                                          count(*) FILTER (WHERE g.matched), count(*) FILTER (WHERE NOT g.matched))
+                                              FROM fz_gone g WHERE g.ord = i + 1 AND g.tid = v_tid),
+                                           coalesce(g -> 'details' ->> k, 'no key'),
+                                           CASE WHEN v_tid IS NOT NULL
+                                                THEN format(' (rows gone from the table: %s)', coalesce(gone ->> v_tid::text, '0'))
+                                                ELSE '' END));
+                tids := tids || v_tid;
+                IF (g -> 'details' ->> k)::bigint IS DISTINCT FROM
+                   (SELECT count(*) FROM fz_gone g2 WHERE g2.ord = i + 1 AND g2.tid = v_tid AND g2.matched) THEN
+                    rule_only := false;
+                END IF;
+            END IF;
+        END LOOP;
+        probs := probs || dp;
+        IF dp <> '{}' THEN
+            idx := idx || (i + 1);
+        END IF;
+        -- categories and total, reported when the details agree
+        IF dp = '{}' THEN
+            FOR k IN SELECT jsonb_object_keys(e) ORDER BY 1 LOOP
+                CONTINUE WHEN k IN ('details', 'client_id', 'trainer_id');
+                IF (g -> k) IS DISTINCT FROM (e -> k) THEN
+                    probs := probs || (pre || format('%s: expected %s, got %s', k, e -> k, coalesce((g -> k)::text, 'nothing')));
+                    idx := idx || (i + 1);
+                END IF;
+            END LOOP;
+        END IF;
+    END LOOP;
+    IF tids <> '{}' THEN
+        cause := CASE
+            WHEN ne > 1 AND ne = ng AND NOT EXISTS (
+                    SELECT FROM (SELECT d.key, sum(d.value::numeric) AS s FROM jsonb_array_elements(exp) x,
+                                        jsonb_each_text(x -> 'details') d GROUP BY d.key) a
+                    FULL JOIN (SELECT d.key, sum(d.value::numeric) AS s FROM jsonb_array_elements(got) x,
+                                      jsonb_each_text(x -> 'details') d GROUP BY d.key) b USING (key)
+                     WHERE a.s IS DISTINCT FROM b.s) THEN 'attribution'
+            WHEN rule_only THEN 'cascade' END;
+    END IF;
+END
+$$;
+
+-- The audit log against the results.
+CREATE FUNCTION fuzz.audit_problems(op text, got jsonb, audit jsonb, ok bool) RETURNS text[]
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    probs text[] := '{}';
+    g jsonb;
+    a jsonb;
+    i int := 0;
+BEGIN
+    IF op IN ('cleanup', 'many') AND ok THEN
+        IF jsonb_array_length(audit) <> jsonb_array_length(got) THEN
+            probs := probs || format('%s audit row(s) for %s result row(s)', jsonb_array_length(audit), jsonb_array_length(got));
+        END IF;
+        FOR g IN SELECT value FROM jsonb_array_elements(got) LOOP
+            i := i + 1;
+            SELECT x INTO a FROM jsonb_array_elements(audit) x WHERE x -> 'id' = g -> 'audit_id';
+            IF a IS NULL THEN
+                probs := probs || format('result row %s: audit_id %s has no audit row', i, g -> 'audit_id');
+            ELSIF a -> 'client_id' IS DISTINCT FROM g -> 'client_id' OR a -> 'trainer_id' IS DISTINCT FROM g -> 'trainer_id'
+               OR a -> 'total' IS DISTINCT FROM g -> 'total' OR a -> 'details' IS DISTINCT FROM g -> 'details'
+               OR fuzz.cats(a -> 'counts') IS DISTINCT FROM fuzz.cats(g) OR a ->> 'reason' IS DISTINCT FROM 'fuzz' THEN
+                probs := probs || format('result row %s: audit row %s differs: %s', i, a -> 'id', a);
+            END IF;
+        END LOOP;
+    ELSE
+        IF jsonb_array_length(audit) > 0 THEN
+            probs := probs || format('%s audit row(s) written', jsonb_array_length(audit));
+        END IF;
+        IF ok AND EXISTS (SELECT FROM jsonb_array_elements(coalesce(got, '[]')) x WHERE x ->> 'audit_id' IS NOT NULL) THEN
+            probs := probs || 'a preview returned an audit_id'::text;
+        END IF;
+    END IF;
+    RETURN probs;
+END
+$$;
+
+CREATE FUNCTION fuzz.check(p_op text, cs uuid[], ts uuid[]) RETURNS jsonb
+LANGUAGE plpgsql AS $$
+DECLARE
+    exp       jsonb := '[]';
+    definite  int := 0;
+    late      int := 0;
+    exp_state text;
+    exp_gone  bool := false;
+    lenient   bool := false;  -- 23503 with nothing changed is accepted too
+    feats     jsonb;          -- situations met (cleanup checks), for the coverage report
+    audit_max bigint;
+    got       jsonb;
+    st        text;
+    msg       text;
+    o         jsonb;
+    probs     text[] := '{}';
+    kinds     text[] := '{}';
+    tids      int[] := '{}';
+    pairs     int[] := '{}';
+    cmp       record;
+    x         text[];
+BEGIN
+    -- what must happen
+    IF p_op IN ('preview', 'cleanup', 'many', 'preview_many') THEN
+        -- a preview counts the rows the rules match (see oracle.sql)
+        PERFORM fuzz.expect(cs, ts, p_op NOT IN ('preview', 'preview_many'));
+        SELECT coalesce(jsonb_agg(fuzz.expected_row(ord) ORDER BY ord), '[]') INTO exp FROM fz_pairs;
+        SELECT count(*) FILTER (WHERE NOT EXISTS (SELECT FROM fz_gone g WHERE g.rid = b.rid)),
+               count(*) FILTER (WHERE EXISTS (SELECT FROM fz_gone g WHERE g.rid = b.rid AND g.ord > b.ord))
+          INTO definite, late
+          FROM fz_block b;
+    ELSE
+        PERFORM fuzz.expect('{}', '{}');       -- an error: nothing may go
+    END IF;
+    CASE
+        WHEN p_op IN ('preview', 'preview_many') THEN
+            NULL;
+        WHEN p_op IN ('cleanup', 'many') THEN
+            IF definite > 0 THEN
+                exp_state := '23503';
+            ELSE
+                exp_gone := true;
+                -- blockers that a later pair of the batch removes, or a link
+                -- whose check depends on trigger order (see oracle.sql)
+                lenient := late > 0 OR fuzz.order_dependent() > 0;
+            END IF;
+        WHEN p_op IN ('err_null', 'err_many_null') THEN
+            exp_state := '22004';
+        ELSE
+            exp_state := '22023';
+    END CASE;
+
+    IF p_op = 'cleanup' THEN
+        feats := to_jsonb(fuzz.features(cs, ts, definite > 0, lenient));
+    END IF;
+
+    -- what happens, rolled back
+    SELECT coalesce(max(id), 0) INTO audit_max FROM ct_cleanup_audit;
+    BEGIN
+        BEGIN
+            CASE p_op
+                WHEN 'preview' THEN
+                    SELECT jsonb_build_array(to_jsonb(r)) INTO got FROM ct_cleanup_preview(cs[1], ts[1]) r;
+                WHEN 'cleanup' THEN
+                    SELECT jsonb_build_array(to_jsonb(r)) INTO got FROM ct_cleanup(cs[1], ts[1], 'fuzz') r;
+                WHEN 'many' THEN
+                    SELECT coalesce(jsonb_agg(to_jsonb(r) - 'ordinality' ORDER BY r.ordinality), '[]') INTO got
+                      FROM ct_cleanup_many(cs, ts, 'fuzz') WITH ORDINALITY r;
+                WHEN 'preview_many' THEN
+                    SELECT coalesce(jsonb_agg(to_jsonb(r) - 'ordinality' ORDER BY r.ordinality), '[]') INTO got
+                      FROM ct_cleanup_preview_many(cs, ts) WITH ORDINALITY r;
+                WHEN 'err_same' THEN
+                    PERFORM ct_cleanup(cs[1], cs[1], 'fuzz');
+                WHEN 'err_preview_same' THEN
+                    PERFORM ct_cleanup_preview(cs[1], cs[1]);
+                WHEN 'err_null' THEN
+                    PERFORM ct_cleanup(NULL::uuid, ts[1], 'fuzz');
+                ELSE
+                    PERFORM ct_cleanup_many(cs, ts, 'fuzz');
+            END CASE;
+        EXCEPTION WHEN OTHERS THEN
+            st := SQLSTATE;
+            msg := SQLERRM;
+        END;
+        RAISE EXCEPTION USING ERRCODE = 'FZ999',
+              MESSAGE = jsonb_build_object('got', got, 'state', st, 'msg', msg, 'diff', fuzz.diff(exp_gone AND st IS NULL),
+                                           'audit', fuzz.audit_rows(audit_max))::text;
+    EXCEPTION WHEN SQLSTATE 'FZ999' THEN
+        o := SQLERRM::jsonb;
+    END;
+
+    -- compare
+    IF o ->> 'state' IS DISTINCT FROM exp_state AND NOT (lenient AND o ->> 'state' = '23503') THEN
+        kinds := kinds || 'error'::text;
+        probs := probs || format('expected %s, got %s',
+                                 coalesce('SQLSTATE ' || exp_state, 'success'),
+                                 CASE WHEN o ->> 'state' IS NULL THEN 'success'
+                                      ELSE format('SQLSTATE %s: %s', o ->> 'state', o ->> 'msg') END);
+    END IF;
+    IF exp_state = '23503' OR (definite > 0 AND o ->> 'state' IS DISTINCT FROM exp_state) THEN
+        -- name the blockers the oracle found
+        SELECT array_agg(format('%s row %s blocks through key %s', fuzz.tname(b.tid), b.rid, quote_ident(f.name)))
+          INTO x
+          FROM (SELECT DISTINCT ON (b.rid) b.* FROM fz_block b
+                 WHERE NOT EXISTS (SELECT FROM fz_gone g WHERE g.rid = b.rid) ORDER BY b.rid LIMIT 3) b
+          JOIN fuzz.fk f ON f.sid = (fuzz.cur()).sid AND f.fid = b.fid;
+        IF kinds <> '{}' THEN
+            probs := probs || coalesce(x, '{}');
+        END IF;
+    END IF;
+    IF exp_state IS NULL AND o ->> 'state' IS NULL THEN
+        SELECT * INTO cmp FROM fuzz.compare_rows(exp, o -> 'got', o -> 'diff' -> 'gone');
+        IF cmp.probs <> '{}' THEN
+            kinds := kinds || ('counts' || coalesce('/' || cmp.cause, ''));
+            probs := probs || cmp.probs;
+            tids := tids || cmp.tids;
+            pairs := cmp.idx;
+        END IF;
+    END IF;
+    IF jsonb_array_length(o -> 'diff' -> 'problems') > 0 THEN
+        kinds := kinds || 'rows'::text;
+        SELECT array_agg(format('%s: %s', fuzz.tname(d.tid), concat_ws(', ',
+                   CASE WHEN d.vanished > 0 THEN format('%s row(s) removed that must stay (rid %s)', d.vanished,
+                                                        array_to_string(d.vanished_rids, ' ')) END,
+                   CASE WHEN d.kept > 0 THEN format('%s row(s) left that must go (rid %s)', d.kept,
+                                                    array_to_string(d.kept_rids, ' ')) END,
+                   CASE WHEN d.changed > 0 THEN format('%s row(s) changed', d.changed) END,
+                   CASE WHEN d.added > 0 THEN format('%s row(s) added', d.added) END)) ORDER BY d.tid)
+          INTO x
+          FROM jsonb_to_recordset(o -> 'diff' -> 'problems')
+               AS d(tid int, vanished int, kept int, changed int, added int, vanished_rids bigint[], kept_rids bigint[]);
+        probs := probs || x;
+        tids := tids || (SELECT array_agg((d ->> 'tid')::int) FROM jsonb_array_elements(o -> 'diff' -> 'problems') d);
+    END IF;
+    x := fuzz.audit_problems(p_op, o -> 'got', o -> 'audit', o ->> 'state' IS NULL);
+    IF x <> '{}' THEN
+        kinds := kinds || 'audit'::text;
+        probs := probs || x;
+    END IF;
+
+    IF kinds = '{}' THEN
+        RETURN jsonb_build_object('status', 'ok', 'lenient', lenient, 'features', feats);
+    END IF;
+    IF kinds[1] = 'error' THEN
+        -- the tables the call should have changed, and the blockers'
+        tids := tids || ARRAY(SELECT DISTINCT tid FROM fz_gone) || ARRAY(SELECT DISTINCT tid FROM fz_block);
+    END IF;
+    RETURN jsonb_build_object(
+        'status', 'mismatch',
+        'features', feats,
+        'expected', (SELECT jsonb_agg(jsonb_build_object('client_id', er -> 'client_id', 'trainer_id', er -> 'trainer_id',
+                                                         'total', er -> 'total', 'details', er -> 'details'))
+                       FROM jsonb_array_elements(exp) er),
+        'class', p_op || ':' || kinds[1],
+        'tids', to_jsonb(ARRAY(SELECT DISTINCT unnest(tids) ORDER BY 1)),
+        'pairs', to_jsonb(pairs),
+        'detail', fuzz.describe(p_op, cs, ts) || ': ' || array_to_string(probs, '; ')
+                  || CASE WHEN definite > 0 AND exp_state IS NULL THEN format(' [%s blocker row(s)]', definite) ELSE '' END);
+END
+$$;
+
+-- A pair for single checks, k = 1, 2, ...: the pair of a random rule row
+-- (sometimes swapped), a hot pair or it swapped, two random persons, or a
+-- person without rows.
+CREATE FUNCTION fuzz.test_pair(k int, OUT c uuid, OUT t uuid)
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    p fuzz.plan := fuzz.cur();
+    u float8 := fuzz.rnd(p.dseed, 'test u ' || k);
+    h record;
+    n bigint;
+    x int;
+    y int;
+BEGIN
+    IF u < 0.35 THEN
+        SELECT count(*) INTO n FROM fuzz.rr WHERE a IS NOT NULL AND b IS NOT NULL AND a <> b;
+        IF n > 0 THEN
+            SELECT r.a, r.b INTO c, t FROM fuzz.rr r
+             WHERE r.a IS NOT NULL AND r.b IS NOT NULL AND r.a <> r.b
+             ORDER BY r.rid OFFSET fuzz.rint(p.dseed, 'test r ' || k, n::int) LIMIT 1;
+            IF fuzz.rnd(p.dseed, 'test s ' || k) < 0.3 THEN
+                SELECT t, c INTO c, t;
+            END IF;
+            RETURN;
+        END IF;
+    END IF;
+    h := fuzz.hot(p.dseed, fuzz.rint(p.dseed, 'test h ' || k, p.nhot), p.npersons);
+    IF u < 0.6 THEN
+        x := h.x; y := h.y;
+    ELSIF u < 0.72 THEN
+        x := h.y; y := h.x;
+    ELSIF u < 0.9 THEN
+        x := fuzz.rint(p.dseed, 'test x ' || k, p.npersons);
+        y := (x + 1 + fuzz.rint(p.dseed, 'test y ' || k, p.npersons - 1)) % p.npersons;
+    ELSE
+        x := p.npersons + fuzz.rint(p.dseed, 'test i ' || k, 2);
+        y := fuzz.rint(p.dseed, 'test y ' || k, p.npersons);
+        IF u < 0.95 THEN
+            SELECT y, x INTO x, y;
+        END IF;
+    END IF;
+    c := fuzz.person(p.dseed, x);
+    t := fuzz.person(p.dseed, y);
+END
+$$;
+
+-- A batch of n pairs for batch k: new pairs, duplicates of earlier ones and
+-- earlier ones swapped.
+CREATE FUNCTION fuzz.random_batch(k int, n int, OUT cs uuid[], OUT ts uuid[])
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    p fuzz.plan := fuzz.cur();
+    u float8;
+    m int;
+    pr record;
+BEGIN
+    cs := '{}';
+    ts := '{}';
+    FOR j IN 1 .. n LOOP
+        u := fuzz.rnd(p.dseed, format('batch u %s/%s', k, j));
+        m := 1 + fuzz.rint(p.dseed, format('batch m %s/%s', k, j), j - 1);
+        IF j > 1 AND u < 0.2 THEN
+            cs := cs || cs[m]; ts := ts || ts[m];
+        ELSIF j > 1 AND u < 0.4 THEN
+            cs := cs || ts[m]; ts := ts || cs[m];
+        ELSE
+            pr := fuzz.test_pair(100000 * k + j);
+            cs := cs || pr.c; ts := ts || pr.t;
+        END IF;
+    END LOOP;
+END
+$$;
+
+-- The checks of the current plan, in order.
+CREATE FUNCTION fuzz.cases(p_singles int, p_big bool)
+RETURNS TABLE (op text, cs uuid[], ts uuid[])
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    p  fuzz.plan := fuzz.cur();
+    pr record;
+    q  record;
+    b  record;
+BEGIN
+    FOR i IN 1 .. p_singles LOOP
+        pr := fuzz.test_pair(i);
+        op := 'preview'; cs := ARRAY[pr.c]; ts := ARRAY[pr.t]; RETURN NEXT;
+        op := 'cleanup'; RETURN NEXT;
+    END LOOP;
+    pr := fuzz.test_pair(1001);
+    q := fuzz.test_pair(1002);
+    FOR b IN SELECT * FROM (VALUES
+            (ARRAY[pr.c], ARRAY[pr.t]),                          -- one pair
+            (ARRAY[pr.c, pr.c], ARRAY[pr.t, pr.t]),              -- the same pair twice
+            (ARRAY[pr.c, pr.t], ARRAY[pr.t, pr.c]),              -- (a,b) then (b,a)
+            (ARRAY[q.t, q.c, q.c], ARRAY[q.c, q.t, q.t]),        -- (b,a), (a,b), (a,b)
+            ((fuzz.random_batch(1, 2 + fuzz.rint(p.dseed, 'batch n', 39))).cs,
+             (fuzz.random_batch(1, 2 + fuzz.rint(p.dseed, 'batch n', 39))).ts)) v(cs, ts)
+    LOOP
+        op := 'many'; cs := b.cs; ts := b.ts; RETURN NEXT;
+        op := 'preview_many'; RETURN NEXT;
+    END LOOP;
+    IF p_big THEN
+        SELECT * INTO b FROM fuzz.random_batch(2, 1000);
+        op := 'many'; cs := b.cs; ts := b.ts; RETURN NEXT;
+        op := 'preview_many'; RETURN NEXT;
+    END IF;
+    -- errors: nothing may change
+    op := 'err_same'; cs := ARRAY[pr.c]; ts := ARRAY[pr.t]; RETURN NEXT;
+    op := 'err_preview_same'; RETURN NEXT;
+    op := 'err_null'; RETURN NEXT;
+    op := 'err_many_len'; cs := ARRAY[pr.c, q.c]; ts := ARRAY[pr.t]; RETURN NEXT;
+    op := 'err_many_same'; cs := ARRAY[pr.c, q.c]; ts := ARRAY[pr.t, q.c]; RETURN NEXT;
+    op := 'err_many_null'; cs := ARRAY[pr.c, NULL]; ts := ARRAY[pr.t, q.t]; RETURN NEXT;
+END
+$$;
+
+-- The situations a single cleanup check met (for the coverage report):
+-- computed from the oracle's tables of the last fuzz.expect().
+CREATE FUNCTION fuzz.features(cs uuid[], ts uuid[], blocked bool, lenient bool) RETURNS text[]
+LANGUAGE sql STABLE AS $$
+    WITH g AS (SELECT g.*, t.role, t.kind, t.depth, t.part_by, t.rule_fid
+                 FROM fz_gone g JOIN fuzz.tab t ON t.sid = (fuzz.cur()).sid AND t.tid = g.tid)
+    SELECT ARRAY(SELECT f FROM (VALUES
+        ('expected 23503 (a blocker)', blocked),
+        ('order-dependent outcome', lenient),
+        ('nothing to remove', NOT EXISTS (SELECT FROM g)),
+        ('either rule row matched swapped',
+         EXISTS (SELECT FROM fuzz.rr r JOIN g ON g.rid = r.rid WHERE r.either AND r.a = ts[1] AND r.b = cs[1])),
+        ('child rule matched 3+ levels deep', EXISTS (SELECT FROM g WHERE matched AND depth >= 3)),
+        ('child rule matched through a composite key',
+         EXISTS (SELECT FROM g JOIN fuzz.fk f ON f.sid = (fuzz.cur()).sid AND f.fid = g.rule_fid
+                  WHERE g.matched AND cardinality(f.cols) > 1)),
+        ('rows matched in a partitioned table', EXISTS (SELECT FROM g WHERE matched AND part_by IS NOT NULL)),
+        ('rows removed by cascade from a registered table',
+         EXISTS (SELECT FROM g WHERE NOT matched AND role = 'registered')),
+        ('... from a partitioned registered table',
+         EXISTS (SELECT FROM g WHERE NOT matched AND role = 'registered' AND part_by IS NOT NULL)),
+        ('... through an unregistered table',
+         EXISTS (SELECT FROM g c JOIN fuzz.edge e ON e.child_rid = c.rid AND e.action = 'cascade'
+                   JOIN g p ON p.rid = e.parent_rid
+                  WHERE NOT c.matched AND c.role = 'registered' AND p.role <> 'registered')),
+        ('rows removed from an unregistered table', EXISTS (SELECT FROM g WHERE role <> 'registered'))
+        ) v(f, b) WHERE b);
+$$;
+
+-- Count a check's outcome; keep a mismatch.
+CREATE FUNCTION fuzz.record(p_sid int, p_op text, cs uuid[], ts uuid[], res jsonb) RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE fuzz.result
+       SET checks = checks + 1,
+           lenient = lenient + coalesce((res ->> 'lenient')::bool, false)::int,
+           failed = failed + (res ->> 'status' = 'mismatch')::int
+     WHERE sid = p_sid;
+    INSERT INTO fuzz.coverage AS c (feature, n)
+    SELECT f, 1 FROM jsonb_array_elements_text(CASE WHEN jsonb_typeof(res -> 'features') = 'array' THEN res -> 'features' ELSE '[]' END) f
+    ON CONFLICT (feature) DO UPDATE SET n = c.n + 1;
+    IF res ->> 'status' = 'mismatch' THEN
+        INSERT INTO fuzz.mismatch (sid, op, clients, trainers, class, tids, pairs, detail)
+        VALUES (p_sid, p_op, cs, ts, res ->> 'class',
+                ARRAY(SELECT jsonb_array_elements_text(res -> 'tids')::int),
+                ARRAY(SELECT jsonb_array_elements_text(res -> 'pairs')::int), res ->> 'detail');
+    END IF;
+END
+$$;
+
+-- All checks of plan p_sid (built right now), committing after each.
+CREATE PROCEDURE fuzz.run_checks(p_sid int, p_singles int, p_big bool)
+LANGUAGE plpgsql AS $$
+DECLARE
+    r   record;
+    res jsonb;
+BEGIN
+    PERFORM fuzz.session_init();
+    INSERT INTO fuzz.result (sid) VALUES (p_sid) ON CONFLICT (sid) DO NOTHING;
+    COMMIT;
+    FOR r IN SELECT * FROM fuzz.cases(p_singles, p_big) LOOP
+        UPDATE fuzz.result SET running = fuzz.describe(r.op, r.cs, r.ts), op = r.op, clients = r.cs, trainers = r.ts
+         WHERE sid = p_sid;
+        COMMIT;
+        res := fuzz.check(r.op, r.cs, r.ts);
+        PERFORM fuzz.record(p_sid, r.op, r.cs, r.ts, res);
+        COMMIT;
+    END LOOP;
+    UPDATE fuzz.result SET running = NULL WHERE sid = p_sid;
+END
+$$;
+
+-- The shrinker's check: run plan p_sid's case (it is built right now) and
+-- return the class of its mismatch, or 'ok'.
+CREATE FUNCTION fuzz.retry(p_sid int) RETURNS text
+LANGUAGE plpgsql AS $$
+DECLARE
+    p   fuzz.plan;
+    res jsonb;
+BEGIN
+    SELECT * INTO p FROM fuzz.plan WHERE sid = p_sid;
+    PERFORM fuzz.session_init();
+    UPDATE fuzz.result SET running = fuzz.describe(p.op, p.clients, p.trainers) WHERE sid = p_sid;
+    res := fuzz.check(p.op, p.clients, p.trainers);
+    UPDATE fuzz.plan
+       SET outcome = res ->> 'detail',
+           expected = res -> 'expected',
+           focus = ARRAY(SELECT jsonb_array_elements_text(res -> 'tids')::int),
+           focus_pairs = ARRAY(SELECT jsonb_array_elements_text(res -> 'pairs')::int)
+     WHERE sid = p_sid;
+    RETURN coalesce(res ->> 'class', 'ok');
+END
+$$;
