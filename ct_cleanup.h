@@ -150,8 +150,8 @@ extern void ctc_resolve_rules(CtcRule *rules, int nrules, LOCKMODE lockmode,
 							  Oid *owner);
 extern int	ctc_category_index(const char *category);
 extern int *ctc_delete_order(const CtcRule *rules, int nrules);
-extern Oid *ctc_check_deferred(const CtcRule *rules, int nrules, int *nwatched);
-extern bool ctc_cross_cascades(const CtcRule *rules, int nrules);
+extern Oid *ctc_check_deferred(const CtcRule *rules, int nrules, int *nwatched,
+							   bool *cross);
 extern int	ctc_rule_of_relation(const CtcRule *rules, int nrules, Oid relid);
 extern char *ctc_root_constraint_name(Oid relid, const char *conname);
 extern void ctc_registry_begin(FunctionCallInfo fcinfo, CtcCaller *c, int nargs);

@@ -22,7 +22,7 @@
  * subtransaction) and run again one pair at a time, which counts exactly
  * what single calls in the given order would.  A registry whose keys can
  * carry such rows from one pair's deletes to rows another pair's rule
- * matches (ctc_cross_cascades) runs batches one pair at a time from the
+ * matches (ctc_check_deferred) runs batches one pair at a time from the
  * start: there the order of the pairs decides which pair a row counts for.
  *
  * Locking and concurrency contract:
@@ -117,7 +117,8 @@ static void ctc_lock_key(int32 key1, int32 key2, LOCKMODE mode);
 static void ctc_pair_lock_context(void *arg);
 static int	ctc_pair_key_cmp(const void *a, const void *b);
 static int	ctc_apply_lock_timeout(void);
-static Datum ctc_uuid_array(const Datum *ids, int n);
+static void ctc_pair_args(const CtcRegistry *reg, const Datum *clients,
+						  const Datum *trainers, int n, bool preview, Datum *args);
 static void ctc_count_pairs(const CtcRegistry *reg, Datum *args, int npairs,
 							int64 *counts);
 static void ctc_delete_with_retry(const CtcRegistry *reg, const CtcPairs *pairs,
@@ -229,8 +230,7 @@ ctc_run_pairs(CtcCaller *c, const CtcPairs *pairs, bool preview, int64 **counts)
 
 	if (reg->nrules > 0)
 	{
-		args[0] = ctc_uuid_array(pairs->clients, pairs->n);
-		args[1] = ctc_uuid_array(pairs->trainers, pairs->n);
+		ctc_pair_args(reg, pairs->clients, pairs->trainers, pairs->n, preview, args);
 		ctc_run_as(&as, reg->owner, SECURITY_NOFORCE_RLS);
 		SPI_connect();
 		if (preview)
@@ -378,14 +378,25 @@ ctc_apply_lock_timeout(void)
 }
 
 /*
- * ctc_uuid_array
- *		A uuid[] of ids[0..n-1].
+ * ctc_pair_args
+ *		The parameters of the statements for pairs (clients[i], trainers[i]),
+ *		i < n: the two uuids of one pair, or two uuid[] (also for one pair
+ *		when a cyclic registry's cleanup runs its statement of CTEs).
  */
-static Datum
-ctc_uuid_array(const Datum *ids, int n)
+static void
+ctc_pair_args(const CtcRegistry *reg, const Datum *clients, const Datum *trainers,
+			  int n, bool preview, Datum *args)
 {
-	return PointerGetDatum(construct_array((Datum *) ids, n, UUIDOID, UUID_LEN,
-										   false, TYPALIGN_CHAR));
+	if (n == 1 && (preview || reg->delete_order != NULL))
+	{
+		args[0] = clients[0];
+		args[1] = trainers[0];
+		return;
+	}
+	args[0] = PointerGetDatum(construct_array((Datum *) clients, n, UUIDOID, UUID_LEN,
+											  false, TYPALIGN_CHAR));
+	args[1] = PointerGetDatum(construct_array((Datum *) trainers, n, UUIDOID, UUID_LEN,
+											  false, TYPALIGN_CHAR));
 }
 
 /*
@@ -533,13 +544,10 @@ ctc_delete_pairs(const CtcRegistry *reg, const CtcPairs *pairs, Datum *args,
 	{
 		Datum		one[2];
 
-		one[0] = ctc_uuid_array(&pairs->clients[p], 1);
-		one[1] = ctc_uuid_array(&pairs->trainers[p], 1);
+		ctc_pair_args(reg, &pairs->clients[p], &pairs->trainers[p], 1, false, one);
 		ctc_count_deletions(reg, before);
 		ctc_delete_once(reg, one, 1, counts + (size_t) p * reg->nrules);
 		(void) ctc_add_cascaded(reg, before, 1, counts + (size_t) p * reg->nrules);
-		pfree(DatumGetPointer(one[0]));
-		pfree(DatumGetPointer(one[1]));
 	}
 	return true;
 }

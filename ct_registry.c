@@ -114,6 +114,8 @@ const char *const ctc_category_names[CTC_NUM_CATEGORIES] = {
 	"DELETE FROM %1$s.ct_cleanup_rule WHERE target OPERATOR(pg_catalog.=) $1"
 
 static void ctc_refuse_deferred(Relation rel, Trigger *trig);
+static bool ctc_action_crosses(const CtcRule *rules, int nrules, Oid relid,
+							   Trigger *trig);
 static void ctc_check_table(Oid relid, LOCKMODE lockmode, bool registered,
 							const char *category, char **qualname, Oid *owner);
 static void ctc_check_column(Oid relid, const char *qualname, const char *column);
@@ -353,9 +355,13 @@ ctc_delete_order(const CtcRule *rules, int nrules)
  * ON DELETE CASCADE / SET NULL / SET DEFAULT triggers of the tables already
  * visited, partitions included.  Each table is locked with AccessShareLock
  * (the deletes lock them more strongly anyway).
+ *
+ * The same walk sets *cross when a foreign-key action can carry one pair's
+ * deletes to rows of a registered table that its rule does not reach through
+ * that key (ctc_action_crosses): then a batch must run one pair at a time.
  */
 Oid *
-ctc_check_deferred(const CtcRule *rules, int nrules, int *nwatched)
+ctc_check_deferred(const CtcRule *rules, int nrules, int *nwatched, bool *cross)
 {
 	List	   *queue = NIL;	/* relids to visit */
 	List	   *updated = NIL;	/* of those, the ones only updated (SET NULL) */
@@ -364,6 +370,7 @@ ctc_check_deferred(const CtcRule *rules, int nrules, int *nwatched)
 	Oid		   *result;
 	int			n = 0;
 
+	*cross = false;
 	for (int i = 0; i < nrules; i++)
 		queue = lappend_oid(queue, rules[i].relid);
 
@@ -396,6 +403,10 @@ ctc_check_deferred(const CtcRule *rules, int nrules, int *nwatched)
 					ctc_refuse_deferred(rel, trig);
 				if (update_only || !trig->tgisinternal)
 					continue;
+				if (trig->tgfoid == F_RI_FKEY_CASCADE_DEL ||
+					trig->tgfoid == F_RI_FKEY_SETNULL_DEL ||
+					trig->tgfoid == F_RI_FKEY_SETDEFAULT_DEL)
+					*cross |= ctc_action_crosses(rules, nrules, relid, trig);
 				if (trig->tgfoid == F_RI_FKEY_CASCADE_DEL)
 					queue = lappend_oid(queue, trig->tgconstrrelid);
 				else if (trig->tgfoid == F_RI_FKEY_SETNULL_DEL ||
@@ -419,70 +430,29 @@ ctc_check_deferred(const CtcRule *rules, int nrules, int *nwatched)
 }
 
 /*
- * ctc_cross_cascades
- *		Can the foreign-key actions of one pair's deletes reach rows of a
- *		registered table through a key that its rule does not follow (a
- *		self-reference, a second key, a key of another registered table, or
- *		a path through unregistered tables)?  Then a row that one pair's rule
- *		matches may go with another pair's rows, and a batch must run one
- *		pair at a time to count as single calls in its order would.  Keys
- *		that a child rule follows to its own parent keep rows with their
- *		pair and do not count.
+ * ctc_action_crosses
+ *		Does the ON DELETE action trigger trig, on table relid (or one of its
+ *		partitions), change rows of a registered table other than through the
+ *		key of a child rule whose parent is relid's rule?  A self-reference,
+ *		a second key, another registered table's key, or a path through
+ *		unregistered tables (relid unregistered) do: such rows may belong to
+ *		another pair's rule, and which pair a batch counts them for would
+ *		depend on the order of its statements.
  */
-bool
-ctc_cross_cascades(const CtcRule *rules, int nrules)
+static bool
+ctc_action_crosses(const CtcRule *rules, int nrules, Oid relid, Trigger *trig)
 {
-	for (int p = 0; p < nrules; p++)
-	{
-		List	   *queue = list_make1_oid(rules[p].relid);
-		List	   *seen = NIL;
+	int			child = ctc_rule_of_relation(rules, nrules, trig->tgconstrrelid);
+	int			parent = ctc_rule_of_relation(rules, nrules, relid);
 
-		while (queue != NIL)
-		{
-			Oid			relid = linitial_oid(queue);
-			bool		start = relid == rules[p].relid;
-			ListCell   *lc;
-
-			queue = list_delete_first(queue);
-			if (list_member_oid(seen, relid))
-				continue;
-			seen = lappend_oid(seen, relid);
-			foreach(lc, find_all_inheritors(relid, AccessShareLock, NULL))
-			{
-				Relation	rel = table_open(lfirst_oid(lc), AccessShareLock);
-				TriggerDesc *trigdesc = rel->trigdesc;
-
-				for (int t = 0; trigdesc != NULL && t < trigdesc->numtriggers; t++)
-				{
-					Trigger    *trig = &trigdesc->triggers[t];
-					int			j;
-
-					if (!trig->tgisinternal ||
-						(trig->tgfoid != F_RI_FKEY_CASCADE_DEL &&
-						 trig->tgfoid != F_RI_FKEY_SETNULL_DEL &&
-						 trig->tgfoid != F_RI_FKEY_SETDEFAULT_DEL))
-						continue;
-					j = ctc_rule_of_relation(rules, nrules, trig->tgconstrrelid);
-					if (j < 0)
-					{
-						if (trig->tgfoid == F_RI_FKEY_CASCADE_DEL)
-							queue = lappend_oid(queue, trig->tgconstrrelid);
-						continue;
-					}
-					if (start && rules[j].kind == CTC_RULE_CHILD && rules[j].parent == p &&
-						trig->tgfoid == F_RI_FKEY_CASCADE_DEL &&
-						strcmp(ctc_root_constraint_name(trig->tgconstrrelid,
-														get_constraint_name(trig->tgconstraint)),
-							   rules[j].fk_name) == 0)
-						continue;	/* the child rule's own key */
-					table_close(rel, NoLock);
-					return true;
-				}
-				table_close(rel, NoLock);
-			}
-		}
-	}
-	return false;
+	if (child < 0)
+		return false;			/* unregistered: followed by the walk */
+	if (parent < 0 || trig->tgfoid != F_RI_FKEY_CASCADE_DEL ||
+		rules[child].kind != CTC_RULE_CHILD || rules[child].parent != parent)
+		return true;
+	return strcmp(ctc_root_constraint_name(trig->tgconstrrelid,
+										   get_constraint_name(trig->tgconstraint)),
+				  rules[child].fk_name) != 0;
 }
 
 /*
