@@ -123,6 +123,7 @@ static void ctc_dependencies_problem(Oid fnoid, Oid ext_owner, bool lends,
 									 CtcFunctionProblem *problem);
 static const char *ctc_search_path_problem(HeapTuple proctup, Oid ext_owner);
 static char *ctc_untrusted_creator(Oid nsp, Oid ext_owner, Oid fn_owner);
+static char *ctc_untrusted_object(Oid classid, Oid objid, Oid ext_owner);
 static Datum ctc_call_setting(CtcCaller *c, const char *setting,
 							  const char *value, Oid rettype, Oid *fnoid,
 							  bool *isnull, bool *denied);
@@ -335,6 +336,15 @@ ctc_function_problem(Oid fnoid, Oid ext_owner, bool lends, int depth,
 	if (lends && !proc->prosecdef && !ctc_trusted_role(owner, ext_owner, InvalidOid))
 		problem->owner = psprintf("function %s is owned by role \"%s\"", name,
 								  GetUserNameFromId(owner, false));
+	if (depth == 0 && problem->owner == NULL)
+	{
+		/* whoever may create in its schema could replace it by another */
+		char	   *who = ctc_untrusted_creator(proc->pronamespace, ext_owner, owner);
+
+		if (who != NULL)
+			problem->owner = psprintf("role \"%s\" may create objects in schema \"%s\" and so replace %s",
+									  who, get_namespace_name(proc->pronamespace), name);
+	}
 	(void) SysCacheGetAttr(PROCOID, tup, Anum_pg_proc_prosqlbody, &isnull);
 	sqlbody = !isnull;
 	if (!sqlbody)
@@ -382,10 +392,15 @@ ctc_dependencies_problem(Oid fnoid, Oid ext_owner, bool lends, int depth,
 		else if (dep->refclassid == OperatorRelationId &&
 				 OidIsValid(get_opcode(dep->refobjid)))
 			callees = lappend_oid(callees, get_opcode(dep->refobjid));
+		else if (lends && problem->owner == NULL &&
+				 (dep->refclassid == RelationRelationId || dep->refclassid == TypeRelationId))
+			problem->owner = ctc_untrusted_object(dep->refclassid, dep->refobjid, ext_owner);
 	}
 	systable_endscan(scan);
 	table_close(rel, AccessShareLock);
 
+	if (problem->owner != NULL)
+		return;
 	foreach(lc, callees)
 	{
 		ctc_function_problem(lfirst_oid(lc), ext_owner, lends, depth + 1, seen,
@@ -393,6 +408,49 @@ ctc_dependencies_problem(Oid fnoid, Oid ext_owner, bool lends, int depth,
 		if (problem->owner != NULL || problem->path != NULL)
 			return;
 	}
+}
+
+/*
+ * ctc_untrusted_object
+ *		For a table, view or type (a domain, say) that a SQL-standard body
+ *		depends on: why its owner, when not trusted, could run code with the
+ *		caller's rights through it (a view's expressions, a table's triggers,
+ *		rules and policies, a domain's CHECK constraints); NULL when trusted
+ *		or built in.
+ */
+static char *
+ctc_untrusted_object(Oid classid, Oid objid, Oid ext_owner)
+{
+	HeapTuple	tup;
+	Oid			owner;
+	Oid			nsp;
+	char	   *what;
+
+	if (classid == RelationRelationId)
+	{
+		tup = SearchSysCache1(RELOID, ObjectIdGetDatum(objid));
+		if (!HeapTupleIsValid(tup))
+			return NULL;
+		owner = ((Form_pg_class) GETSTRUCT(tup))->relowner;
+		nsp = ((Form_pg_class) GETSTRUCT(tup))->relnamespace;
+		ReleaseSysCache(tup);
+		what = psprintf("relation %s", quote_qualified_identifier(get_namespace_name(nsp),
+																  get_rel_name(objid)));
+	}
+	else
+	{
+		tup = SearchSysCache1(TYPEOID, ObjectIdGetDatum(objid));
+		if (!HeapTupleIsValid(tup))
+			return NULL;
+		owner = ((Form_pg_type) GETSTRUCT(tup))->typowner;
+		nsp = ((Form_pg_type) GETSTRUCT(tup))->typnamespace;
+		ReleaseSysCache(tup);
+		what = psprintf("type %s", format_type_be_qualified(objid));
+	}
+	if (nsp == PG_CATALOG_NAMESPACE || ctc_trusted_role(owner, ext_owner, InvalidOid))
+		return NULL;
+	return psprintf("it uses %s, owned by role \"%s\", whose code (view expressions, triggers, rules, policies, domain checks) runs with the caller's rights",
+					what, GetUserNameFromId(owner, false));
 }
 
 /*

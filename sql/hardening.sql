@@ -382,6 +382,12 @@ SELECT * FROM regress_error($$SELECT ct_cleanup_set('actor_id', 'app.grab()')$$)
 -- A SQL-standard body owned by a superuser that calls it: refused too.
 CREATE FUNCTION regress_adm.actor() RETURNS text LANGUAGE sql STABLE RETURN app.grab();
 SELECT * FROM regress_error($$SELECT ct_cleanup_set('actor_id', 'regress_adm.actor()')$$);
+-- A SQL-standard body that reads a table (or view, or domain) someone else
+-- owns: refused, its owner's triggers, rules and checks would run with the
+-- caller's rights.
+CREATE FUNCTION regress_adm.actor3() RETURNS text LANGUAGE sql STABLE
+BEGIN ATOMIC SELECT pg_catalog.count(*)::text FROM app.profiles; END;
+SELECT * FROM regress_error($$SELECT ct_cleanup_set('actor_id', 'regress_adm.actor3()')$$);
 -- Owned by a superuser when set, given away afterwards: refused at use,
 -- before anything is deleted, and coach_app stays what it was.
 CREATE FUNCTION regress_adm.actor2() RETURNS text LANGUAGE sql STABLE RETURN 'someone';

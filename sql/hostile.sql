@@ -124,7 +124,7 @@ INSERT INTO cases (expected, stmt, setup) VALUES
     ('55000', $$SELECT ct_cleanup(regress_client(10), regress_trainer(1))$$,
               $$ALTER TABLE app.h_child OWNER TO regress_bob$$),
     ('42883', $$SELECT ct_cleanup(regress_client(10), regress_trainer(1))$$,
-              $$SET LOCAL ct_cleanup.max_rows = 0; DROP VIEW app.h_trainers; CREATE FUNCTION app.a() RETURNS uuid LANGUAGE sql RETURN NULL::uuid; SELECT ct_cleanup_set('trainers', NULL), ct_cleanup_set('actor_id', 'app.a()'); DROP FUNCTION app.a()$$),
+              $$SET LOCAL ct_cleanup.max_rows = 0; DROP VIEW app.h_trainers; CREATE FUNCTION app.a() RETURNS uuid LANGUAGE sql SECURITY DEFINER RETURN NULL::uuid; ALTER FUNCTION app.a() OWNER TO coach_app; SELECT ct_cleanup_set('trainers', NULL), ct_cleanup_set('actor_id', 'app.a()'); DROP FUNCTION app.a()$$),
     ('42P01', $$SELECT ct_cleanup(regress_client(10), regress_trainer(1))$$,
               $$DROP VIEW app.h_clients$$),
     ('54000', $$SELECT ct_cleanup(regress_client(10), regress_trainer(1))$$,

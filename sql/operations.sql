@@ -52,7 +52,8 @@ SELECT regress_check_after($$ALTER TABLE app.call_notes DROP CONSTRAINT call_not
 SELECT regress_check_after($$GRANT EXECUTE ON FUNCTION ct_cleanup(uuid, uuid, text) TO PUBLIC$$);
 SELECT regress_check_after($$ALTER FUNCTION ct_cleanup_preview(uuid, uuid) SECURITY DEFINER$$);
 SELECT regress_check_after($$SELECT ct_cleanup_set('admin_role', 'regress_nobody')$$);
-SELECT regress_check_after($$CREATE FUNCTION app.ck() RETURNS boolean LANGUAGE sql RETURN true;
+SELECT regress_check_after($$CREATE FUNCTION app.ck() RETURNS boolean LANGUAGE sql SECURITY DEFINER RETURN true;
+                            ALTER FUNCTION app.ck() OWNER TO coach_app;
                             SELECT ct_cleanup_set('admin_check', 'app.ck()');
                             ALTER FUNCTION app.ck() RENAME TO ck2$$);
 SELECT regress_check_after($$CREATE VIEW app.cl AS SELECT id, name FROM app.profiles;

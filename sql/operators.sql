@@ -42,8 +42,9 @@ BEGIN
     GRANT EXECUTE ON FUNCTION public.ct_cleanup(uuid, uuid, text) TO PUBLIC;
     ALTER FUNCTION public.ct_cleanup_preview(uuid, uuid) SECURITY DEFINER;
     PERFORM public.ct_cleanup_set('admin_role', 'regress_nobody');
-    CREATE FUNCTION app.actor() RETURNS text LANGUAGE plpgsql
+    CREATE FUNCTION app.actor() RETURNS text LANGUAGE plpgsql SECURITY DEFINER
         SET search_path = pg_catalog, pg_temp SET work_mem = '1MB' AS 'BEGIN RETURN 1; END';
+    ALTER FUNCTION app.actor() OWNER TO coach_app;
     PERFORM public.ct_cleanup_set('actor_id', 'app.actor()');
     ALTER FUNCTION app.actor() RESET search_path;
     CREATE VIEW app.cl AS SELECT id, name FROM app.profiles;
