@@ -43,6 +43,15 @@ RETURN coalesce(current_setting('tap.app_admin', true) = 'yes', false);
 CREATE FUNCTION tap.unpinned() RETURNS text
 LANGUAGE sql STABLE
 AS $$ SELECT current_setting('tap.actor', true) $$;
+-- Schema tap belongs to coach_app, who could replace anything in it: the
+-- functions are coach_app's, SECURITY DEFINER (they run with its rights and
+-- lend it none of the caller's), as ct_cleanup requires of such functions.
+ALTER FUNCTION tap.actor() SECURITY DEFINER;
+ALTER FUNCTION tap.app_is_admin() SECURITY DEFINER;
+ALTER FUNCTION tap.unpinned() SECURITY DEFINER;
+ALTER FUNCTION tap.actor() OWNER TO coach_app;
+ALTER FUNCTION tap.app_is_admin() OWNER TO coach_app;
+ALTER FUNCTION tap.unpinned() OWNER TO coach_app;
 
 ------------------------------------------------------------------------------
 -- clients, trainers and the people pickers
