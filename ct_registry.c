@@ -113,6 +113,9 @@ const char *const ctc_category_names[CTC_NUM_CATEGORIES] = {
 #define CTC_SQL_UNREGISTER \
 	"DELETE FROM %1$s.ct_cleanup_rule WHERE target OPERATOR(pg_catalog.=) $1"
 
+/* What ctc_registry_begin() switched, for ctc_registry_end(). */
+static CtcRunAs ctc_registry_as;
+
 static void ctc_refuse_deferred(Relation rel, Trigger *trig);
 static bool ctc_action_crosses(const CtcRule *rules, int nrules, Oid relid,
 							   Trigger *trig);
@@ -968,10 +971,8 @@ ctc_require_args(FunctionCallInfo fcinfo, int nargs)
  *		(see the file header), connect SPI and run as the extension owner.
  *		ctc_registry_end() undoes the last two.  These calls do not nest:
  *		inside ctc_run_as() (a security-restricted operation) they are
- *		refused by ctc_require_owner().
+ *		refused by ctc_require_owner(), so one saved state suffices.
  */
-static CtcRunAs ctc_registry_as;
-
 void
 ctc_registry_begin(FunctionCallInfo fcinfo, CtcCaller *c, int nargs)
 {
