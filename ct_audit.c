@@ -54,29 +54,62 @@ static void ctc_audit_ids(const CtcPairs *pairs, int64 *ids);
 
 /*
  * ctc_summarize
- *		Sum per-rule counts into categories and the total, and build the
- *		counts and details as jsonb (directly, without parsing text).
+ *		Sum per-path counts into categories and the total, and build the
+ *		counts and details as jsonb (directly, without parsing text):
+ *		details per table (its paths summed), counts per category, the 14
+ *		and each custom category (whose rows "other" also sums).
  */
 void
 ctc_summarize(const CtcRule *rules, int nrules, const int64 *counts,
 			  CtcOutcome *outcome)
 {
-	const char **keys = palloc(sizeof(char *) * Max(nrules, CTC_NUM_CATEGORIES));
+	int			size = Max(nrules, 1) + CTC_NUM_CATEGORIES;
+	const char **keys = palloc(sizeof(char *) * size);
+	int64	   *values = palloc0(sizeof(int64) * size);
+	int			n = CTC_NUM_CATEGORIES;
 
 	memset(outcome->category_counts, 0, sizeof(outcome->category_counts));
 	outcome->total = 0;
+	for (int i = 0; i < CTC_NUM_CATEGORIES; i++)
+		keys[i] = ctc_category_names[i];
 	for (int i = 0; i < nrules; i++)
 	{
+		int			k;
+
 		outcome->category_counts[rules[i].category_index] += counts[i];
 		outcome->total += counts[i];
+		if (rules[i].category_index != CTC_CATEGORY_OTHER ||
+			strcmp(rules[i].category, "other") == 0)
+			continue;
+		for (k = CTC_NUM_CATEGORIES; k < n; k++)
+		{
+			if (strcmp(keys[k], rules[i].category) == 0)
+				break;
+		}
+		if (k == n)
+			keys[n++] = rules[i].category;
+		values[k] += counts[i];
 	}
+	memcpy(values, outcome->category_counts, sizeof(outcome->category_counts));
+	outcome->counts = ctc_jsonb_object(keys, values, n);
 
-	outcome->counts = ctc_jsonb_object(ctc_category_names, outcome->category_counts,
-									   CTC_NUM_CATEGORIES);
+	/* details: one key per table, at its first path */
+	n = 0;
+	memset(values, 0, sizeof(int64) * size);
 	for (int i = 0; i < nrules; i++)
-		keys[i] = rules[i].qualname;
-	outcome->details = ctc_jsonb_object(keys, counts, nrules);
+	{
+		if (rules[i].first == i)
+		{
+			keys[n] = rules[i].qualname;
+			for (int j = i; j < nrules; j++)
+				if (rules[j].first == i)
+					values[n] += counts[j];
+			n++;
+		}
+	}
+	outcome->details = ctc_jsonb_object(keys, values, n);
 	pfree(keys);
+	pfree(values);
 }
 
 /*

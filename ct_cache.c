@@ -11,13 +11,16 @@
  * ct_settings.c), never from the caller's snapshot.  The cache is dropped by
  * invalidation callbacks:
  *
- *	- a relcache invalidation of ct_cleanup_rule or ct_cleanup_setting, sent
+ *	- a relcache invalidation of ct_cleanup_rule, ct_cleanup_alias or
+ *	  ct_cleanup_setting, sent
  *	  by the statement trigger ct_cleanup_changed on every change to them
  *	  (to every backend, at commit);
  *	- a relcache invalidation of any registered table, or of a table their
  *	  foreign-key actions change (the "watched" tables, whose triggers were
  *	  checked), which PostgreSQL sends for every ALTER, RENAME, DROP, owner,
- *	  trigger or constraint change;
+ *	  trigger or constraint change; likewise of an alias source, or of a
+ *	  table with a foreign key into a registered table (a blocker: a new
+ *	  foreign key invalidates the referenced table too);
  *	- any change to a schema (syscache NAMESPACEOID), which renames tables
  *	  without touching them;
  *	- a full reset (relid InvalidOid).
@@ -63,6 +66,7 @@ static MemoryContext ctc_settings_cxt = NULL;
 /* Our own tables, as of the last build. */
 static Oid	ctc_rule_relid = InvalidOid;
 static Oid	ctc_setting_relid = InvalidOid;
+static Oid	ctc_alias_relid = InvalidOid;
 
 /* Counts invalidations, so that a build can tell it raced with one. */
 static uint64 ctc_inval_count = 0;
@@ -73,6 +77,7 @@ static void ctc_relcache_callback(Datum arg, Oid relid);
 static void ctc_namespace_callback(Datum arg, int cacheid, uint32 hashvalue);
 static MemoryContext ctc_keep_context(MemoryContext cxt, MemoryContext *slot);
 static void ctc_free_plans(void *arg);
+static SPIPlanPtr ctc_kept_plan(SPIPlanPtr *slot, const char *sql, int nargs);
 static CtcRegistry *ctc_build_registry(CtcCaller *c, LOCKMODE lockmode);
 
 
@@ -99,7 +104,7 @@ ctc_relcache_callback(Datum arg, Oid relid)
 	if (!OidIsValid(relid) || relid == ctc_setting_relid)
 		ctc_drop_settings();
 
-	if (!OidIsValid(relid) || relid == ctc_rule_relid)
+	if (!OidIsValid(relid) || relid == ctc_rule_relid || relid == ctc_alias_relid)
 	{
 		ctc_drop_registry();
 		return;
@@ -113,6 +118,22 @@ ctc_relcache_callback(Datum arg, Oid relid)
 	{
 		if (ctc_registry->rules[i].relid == relid ||
 			ctc_registry->rules[i].parent_relid == relid)
+		{
+			ctc_drop_registry();
+			return;
+		}
+	}
+	for (int i = 0; i < ctc_registry->naliases; i++)
+	{
+		if (ctc_registry->aliases[i].relid == relid)
+		{
+			ctc_drop_registry();
+			return;
+		}
+	}
+	for (int i = 0; i < ctc_registry->nblockers; i++)
+	{
+		if (ctc_registry->blockers[i].relid == relid)
 		{
 			ctc_drop_registry();
 			return;
@@ -216,6 +237,7 @@ ctc_get_registry(CtcCaller *c, LOCKMODE lockmode)
 	{
 		ctc_keep_context(cxt, &ctc_registry_cxt);
 		ctc_rule_relid = get_relname_relid("ct_cleanup_rule", c->ext_schema);
+		ctc_alias_relid = get_relname_relid("ct_cleanup_alias", c->ext_schema);
 		ctc_registry = reg;
 	}
 	return reg;
@@ -231,15 +253,24 @@ static CtcRegistry *
 ctc_build_registry(CtcCaller *c, LOCKMODE lockmode)
 {
 	CtcRegistry *reg = palloc0(sizeof(CtcRegistry));
+	CtcRule    *rules;
 	int			n;
 
-	reg->rules = ctc_load_rules(c, &reg->nrules);
-	ctc_resolve_rules(reg->rules, reg->nrules, lockmode, &reg->owner);
+	rules = ctc_load_rules(c, &reg->nregistered);
+	reg->rules = ctc_resolve_rules(rules, reg->nregistered, lockmode, &reg->owner,
+								   &reg->nrules);
+	reg->aliases = ctc_load_aliases(c, &reg->naliases);
+	ctc_resolve_aliases(reg->aliases, reg->naliases);
+	reg->alias_plans = palloc0(sizeof(SPIPlanPtr) * Max(reg->naliases, 1));
 	reg->watched = ctc_check_deferred(reg->rules, reg->nrules, &reg->nwatched,
 									  &reg->cross_cascades);
+	for (int i = 0; i < reg->nrules; i++)
+		reg->multi_path |= reg->rules[i].npaths > 1;
 	n = reg->nrules * CTC_NUM_STATEMENTS;
 	reg->sql = palloc0(sizeof(char *) * Max(n, 1));
 	reg->plans = palloc0(sizeof(SPIPlanPtr) * Max(n, 1));
+	reg->blockers = ctc_find_blockers(reg->rules, reg->nrules, &reg->nblockers);
+	reg->blocker_plans = palloc0(sizeof(SPIPlanPtr) * Max(reg->nblockers, 1));
 	if (reg->nrules == 0)
 		return reg;
 
@@ -250,8 +281,8 @@ ctc_build_registry(CtcCaller *c, LOCKMODE lockmode)
 
 		sql[CTC_DELETE_ONE] = ctc_build_delete(reg->rules, i, false);
 		sql[CTC_DELETE_MANY] = ctc_build_delete(reg->rules, i, true);
-		sql[CTC_COUNT_ONE] = ctc_build_count(reg->rules, i, false);
-		sql[CTC_COUNT_MANY] = ctc_build_count(reg->rules, i, true);
+		sql[CTC_COUNT_ONE] = ctc_build_count(reg->rules, reg->nrules, i, false);
+		sql[CTC_COUNT_MANY] = ctc_build_count(reg->rules, reg->nrules, i, true);
 	}
 	if (reg->delete_order == NULL)
 		reg->cycle_sql = ctc_build_statement(reg->rules, reg->nrules);
@@ -271,16 +302,18 @@ ctc_build_registry(CtcCaller *c, LOCKMODE lockmode)
  * against a batch.  (Measured: one pair through the array form was planned
  * afresh on every call, 2.8 ms of a 3.3 ms cleanup.)
  */
+static Oid	ctc_many_types[3] = {UUIDARRAYOID, UUIDARRAYOID, INT8ARRAYOID};
+
 SPIPlanPtr
 ctc_registry_plan(const CtcRegistry *reg, int rule, CtcStatement statement)
 {
 	static Oid	one[2] = {UUIDOID, UUIDOID};
-	static Oid	many[2] = {UUIDARRAYOID, UUIDARRAYOID};
 	int			slot = rule * CTC_NUM_STATEMENTS + statement;
 	bool		single = statement == CTC_DELETE_ONE || statement == CTC_COUNT_ONE;
 
 	if (reg->plans[slot] == NULL)
-		reg->plans[slot] = ctc_prepare(reg->sql[slot], 2, single ? one : many,
+		reg->plans[slot] = ctc_prepare(reg->sql[slot], single ? 2 : 3,
+									   single ? one : ctc_many_types,
 									   single ? CURSOR_OPT_GENERIC_PLAN : 0);
 	return reg->plans[slot];
 }
@@ -288,13 +321,37 @@ ctc_registry_plan(const CtcRegistry *reg, int rule, CtcStatement statement)
 SPIPlanPtr
 ctc_registry_cycle_plan(const CtcRegistry *reg)
 {
-	static Oid	argtypes[2] = {UUIDARRAYOID, UUIDARRAYOID};
-
 	Assert(reg->cycle_sql != NULL);
 	if (reg->cycle_plan == NULL)
-		((CtcRegistry *) reg)->cycle_plan = ctc_prepare(reg->cycle_sql, 2, argtypes,
+		((CtcRegistry *) reg)->cycle_plan = ctc_prepare(reg->cycle_sql, 3, ctc_many_types,
 														CURSOR_OPT_GENERIC_PLAN);
 	return reg->cycle_plan;
+}
+
+/*
+ * ctc_alias_plan, ctc_blocker_plan
+ *		The kept plan of an alias source's query ($1 uuid[]: the ids) or of
+ *		a blocker's count (the many-pair parameters), prepared on first use
+ *		as for ctc_registry_plan, connected as the role that runs it.
+ */
+static SPIPlanPtr
+ctc_kept_plan(SPIPlanPtr *slot, const char *sql, int nargs)
+{
+	if (*slot == NULL)
+		*slot = ctc_prepare(sql, nargs, ctc_many_types, 0);
+	return *slot;
+}
+
+SPIPlanPtr
+ctc_alias_plan(const CtcRegistry *reg, int alias)
+{
+	return ctc_kept_plan(&reg->alias_plans[alias], reg->aliases[alias].sql, 1);
+}
+
+SPIPlanPtr
+ctc_blocker_plan(const CtcRegistry *reg, int blocker)
+{
+	return ctc_kept_plan(&reg->blocker_plans[blocker], reg->blockers[blocker].sql, 3);
 }
 
 /*
@@ -315,6 +372,18 @@ ctc_free_plans(void *arg)
 	if (reg->cycle_plan != NULL)
 		SPI_freeplan(reg->cycle_plan);
 	reg->cycle_plan = NULL;
+	for (int i = 0; i < reg->naliases; i++)
+	{
+		if (reg->alias_plans[i] != NULL)
+			SPI_freeplan(reg->alias_plans[i]);
+		reg->alias_plans[i] = NULL;
+	}
+	for (int i = 0; i < reg->nblockers; i++)
+	{
+		if (reg->blocker_plans[i] != NULL)
+			SPI_freeplan(reg->blocker_plans[i]);
+		reg->blocker_plans[i] = NULL;
+	}
 }
 
 /*

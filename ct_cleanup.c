@@ -125,19 +125,7 @@ ctc_run(FunctionCallInfo fcinfo, bool preview)
 	int64		audit_id = 0;
 	char	   *actor;
 
-	ctc_enter(fcinfo, &c);
-	settings = ctc_get_settings(&c);
-	ctc_require_admin(&c, settings, fcinfo, UUIDOID);
-	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("%s id must not be null", PG_ARGISNULL(0) ? "client" : "trainer"),
-				 errhint("Pass the ids of one client and one trainer.")));
-	ids[0] = PG_GETARG_DATUM(0);
-	ids[1] = PG_GETARG_DATUM(1);
-	ctc_check_distinct(ids[0], ids[1]);
-	ctc_check_people(&c, settings, "client", &ids[0], 1);
-	ctc_check_people(&c, settings, "trainer", &ids[1], 1);
+	settings = ctc_begin_pair(fcinfo, &c, ids);
 
 	/* the actor first: a vanished actor_id function fails before any delete */
 	actor = preview ? NULL : ctc_actor_id(&c, settings);
@@ -152,6 +140,7 @@ ctc_run(FunctionCallInfo fcinfo, bool preview)
 		ctc_check_max_rows(&c, &pairs, outcome.total);
 		ctc_write_audit(&c, &pairs, PG_GETARG_DATUM(2), PG_ARGISNULL(2),
 						actor, &outcome, &audit_id);
+		ctc_notice_no_match(settings, ids[0], ids[1], outcome.total);
 	}
 	return ctc_result(fcinfo, &outcome, audit_id, preview);
 }

@@ -30,6 +30,7 @@
  *	   ct_many.c       ct_cleanup_many, ct_cleanup_preview_many
  *	   ct_people.c     ct_cleanup_people
  *	   ct_operations.c ct_cleanup_check, ct_cleanup_suggest, the drift guard
+ *	   ct_explain.c    ct_cleanup_explain
  *
  * IDENTIFICATION
  *		ct_cleanup.h
@@ -44,6 +45,7 @@
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "storage/lockdefs.h"
+#include "utils/snapshot.h"
 #include "utils/uuid.h"
 
 /* Result categories: the 13 named ones, then "other". */
@@ -108,10 +110,18 @@ typedef enum CtcRuleKind
 	CTC_RULE_CHILD				/* rows referencing deleted rows of the parent */
 } CtcRuleKind;
 
-/* One registered table, as loaded from the registry and resolved. */
+/*
+ * One path of the resolved registry.  A registry rule of kind pair or either
+ * is one path; a child rule is one path per path of its parent table (a
+ * table may have several rules), so that every path is a chain of joins from
+ * its table up to one pair or either rule.  A table's paths are adjacent in
+ * processing order when it has several; "first" is the first of them.
+ */
 typedef struct CtcRule
 {
 	/* from the registry */
+	int64		rule_id;		/* ct_cleanup_rule.id */
+	int			position;		/* in ct_cleanup_rules, from 1 */
 	char	   *category;
 	Oid			relid;
 	CtcRuleKind kind;
@@ -132,7 +142,21 @@ typedef struct CtcRule
 	char	  **eq_operators;	/* "OPERATOR(schema.=)" comparing ref to fk */
 	int			nleaves;		/* tables whose transaction statistics are */
 	Oid		   *leaves;			/* read (ctc_find_leaves), maybe none */
+	int			first;			/* index of the table's first path */
+	int			npaths;			/* paths of the table (on the first only) */
 } CtcRule;
+
+/* A registered alias source: second ids of clients or trainers. */
+typedef struct CtcAlias
+{
+	bool		trainer;		/* kind: trainer (else client) */
+	Oid			relid;
+	char	   *alias_column;
+	char	   *person_column;
+	char	   *qualname;		/* resolved: quoted schema.relation */
+	Oid			owner;			/* read as this role */
+	char	   *sql;			/* (person, alias) rows for ids $1 uuid[] */
+} CtcAlias;
 
 /* The settings, as stored (text); NULL when not set. */
 typedef struct CtcSettings
@@ -144,15 +168,37 @@ typedef struct CtcSettings
 	char	   *trainers;
 } CtcSettings;
 
+/* A foreign key into a registered table that no rule follows. */
+typedef struct CtcBlocker
+{
+	Oid			conoid;
+	char	   *conname;
+	Oid			relid;			/* referencing table */
+	char	   *qualname;
+	Oid			owner;			/* of the referencing table */
+	int			parent;			/* first path of the referenced table */
+	char		action;			/* confdeltype */
+	bool		registered;		/* is the referencing table registered */
+	const char *category;		/* of its first rule, else "other" */
+	char	   *sql;			/* count of referencing rows not the pair's */
+} CtcBlocker;
+
 /* ct_registry.c */
 extern CtcRule *ctc_load_rules(CtcCaller *c, int *nrules);
-extern void ctc_resolve_rules(CtcRule *rules, int nrules, LOCKMODE lockmode,
-							  Oid *owner);
+extern CtcRule *ctc_resolve_rules(CtcRule *rules, int nrules, LOCKMODE lockmode,
+								  Oid *owner, int *npaths);
+extern CtcAlias *ctc_load_aliases(CtcCaller *c, int *naliases);
+extern void ctc_resolve_aliases(CtcAlias *aliases, int naliases);
+extern char *ctc_describe_rule(const CtcRule *rules, int self);
 extern int	ctc_category_index(const char *category);
 extern int *ctc_delete_order(const CtcRule *rules, int nrules);
 extern Oid *ctc_check_deferred(const CtcRule *rules, int nrules, int *nwatched,
 							   bool *cross);
 extern int	ctc_rule_of_relation(const CtcRule *rules, int nrules, Oid relid);
+extern bool ctc_key_followed(const CtcRule *rules, int nrules, int table,
+							 Oid parent_relid, const char *conname);
+extern CtcBlocker *ctc_find_blockers(const CtcRule *rules, int nrules,
+									 int *nblockers);
 extern char *ctc_root_constraint_name(Oid relid, const char *conname);
 extern void ctc_registry_begin(FunctionCallInfo fcinfo, CtcCaller *c, int nargs);
 extern void ctc_registry_end(CtcCaller *c);
@@ -177,10 +223,20 @@ extern const char *ctc_people_relation(CtcCaller *c, const CtcSettings *settings
 extern void ctc_check_people(CtcCaller *c, const CtcSettings *settings,
 							 const char *kind, Datum *ids, int n);
 
-/* ct_statement.c: every statement takes $1 uuid[] clients, $2 uuid[] trainers */
+/*
+ * ct_statement.c: the one-pair statements take $1, $2 uuid; the many-pair
+ * statements $1 uuid[] clients, $2 uuid[] trainers, $3 int8[] positions.
+ */
 extern char *ctc_build_delete(const CtcRule *rules, int self, bool per_pair);
-extern char *ctc_build_count(const CtcRule *rules, int self, bool per_pair);
+extern char *ctc_build_count(const CtcRule *rules, int nrules, int self,
+							 bool per_pair);
 extern char *ctc_build_statement(const CtcRule *rules, int nrules);
+extern char *ctc_build_alias_query(const CtcAlias *alias);
+
+extern char *ctc_build_blocker_count(const CtcRule *rules, int nrules,
+									 const CtcBlocker *blocker, int nkeys,
+									 char **fk_columns, char **ref_columns,
+									 char **eq_operators);
 
 
 /* ---------------------------------------------------------------------
@@ -201,8 +257,16 @@ typedef enum CtcStatement
 /* The resolved registry and its statements, which own their plans. */
 typedef struct CtcRegistry
 {
-	int			nrules;
+	int			nrules;			/* paths, in fact (see CtcRule) */
 	CtcRule    *rules;			/* in processing order */
+	int			nregistered;	/* rules of ct_cleanup_rule */
+	bool		multi_path;		/* some table has several paths */
+	int			naliases;
+	CtcAlias   *aliases;
+	SPIPlanPtr *alias_plans;
+	int			nblockers;		/* keys into registered tables no rule follows */
+	CtcBlocker *blockers;
+	SPIPlanPtr *blocker_plans;
 	Oid			owner;			/* of all registered tables */
 	int		   *delete_order;	/* children first, or NULL: use cycle_sql */
 	bool		cross_cascades; /* batches run one pair at a time */
@@ -220,6 +284,8 @@ extern const CtcSettings *ctc_get_settings(CtcCaller *c);
 extern SPIPlanPtr ctc_registry_plan(const CtcRegistry *reg, int rule,
 									CtcStatement statement);
 extern SPIPlanPtr ctc_registry_cycle_plan(const CtcRegistry *reg);
+extern SPIPlanPtr ctc_alias_plan(const CtcRegistry *reg, int alias);
+extern SPIPlanPtr ctc_blocker_plan(const CtcRegistry *reg, int blocker);
 
 
 /* ---------------------------------------------------------------------
@@ -235,6 +301,20 @@ typedef struct CtcPairs
 	Datum	   *trainers;
 } CtcPairs;
 
+/*
+ * The pairs with their aliases (ctc_expand_pairs): every combination of a
+ * client id and a trainer id of pair positions[k] (from 1), each (client,
+ * trainer) once, at its first position.  Without aliases, the pairs.
+ */
+typedef struct CtcExpanded
+{
+	int			n;
+	Datum	   *clients;
+	Datum	   *trainers;
+	Datum	   *positions;		/* int8 */
+	bool		aliased;		/* some pair has a second id */
+} CtcExpanded;
+
 /* Counts of one cleanup or preview, summed and formatted for output. */
 typedef struct CtcOutcome
 {
@@ -246,10 +326,23 @@ typedef struct CtcOutcome
 
 /* ct_engine.c */
 extern void ctc_engine_init(void);
+extern const CtcSettings *ctc_begin_pair(FunctionCallInfo fcinfo, CtcCaller *c,
+										Datum *ids);
 extern void ctc_check_distinct(Datum client, Datum trainer);
 extern void ctc_check_max_rows(CtcCaller *c, const CtcPairs *pairs, int64 total);
 extern const CtcRegistry *ctc_run_pairs(CtcCaller *c, const CtcPairs *pairs,
 										bool preview, int64 **counts);
+extern const CtcRegistry *ctc_explain_pairs(CtcCaller *c, const CtcPairs *pairs,
+											int64 **counts, int64 **blocker_rows);
+extern void ctc_expand_pairs(const CtcRegistry *reg, const CtcPairs *pairs,
+							 CtcExpanded *exp);
+extern void ctc_pair_args(const CtcRegistry *reg, const CtcExpanded *exp,
+						  bool one_statement, Datum *args);
+extern void ctc_count_blockers(const CtcRegistry *reg, const CtcExpanded *exp,
+							   Snapshot snapshot, const bool *want, int64 *rows);
+extern void ctc_warn_blockers(const CtcRegistry *reg, const CtcExpanded *exp);
+extern void ctc_notice_no_match(const CtcSettings *settings, Datum client,
+								Datum trainer, int64 total);
 
 /* ct_audit.c */
 extern void ctc_summarize(const CtcRule *rules, int nrules, const int64 *counts,

@@ -25,6 +25,19 @@
  * matches (ctc_check_deferred) runs batches one pair at a time from the
  * start: there the order of the pairs decides which pair a row counts for.
  *
+ * Aliases (1.2).  Before its statements, a call reads the second ids of its
+ * clients and trainers from the alias sources (as each source's owner,
+ * security-restricted, in the caller's snapshot) and passes every (client id,
+ * trainer id) combination with its pair's position (ctc_expand_pairs); a
+ * combination two pairs share belongs to the first.  Without aliases the
+ * pairs are passed as they are.
+ *
+ * Several rules per table (1.2).  A table's paths (see CtcRule) are deleted
+ * one after another, so a row goes with the first path that reaches it;
+ * batches on such a registry run one pair at a time, which is what single
+ * calls in the given order do (a row two pairs' paths match is the first
+ * pair's).
+ *
  * Locking and concurrency contract:
  *	- Pair locks: transaction-scoped advisory locks in a key space of their
  *	  own (CTC_LOCK_SPACE: no SQL function can take or hold them), waited
@@ -54,7 +67,11 @@
  *	  REPEATABLE READ and SERIALIZABLE only the whole transaction can retry:
  *	  such a race is raised as a serialization failure (40001), with the
  *	  foreign-key error as detail.  Query cancel and timeouts are never
- *	  retried.
+ *	  retried.  A foreign-key violation through a key no rule follows (a
+ *	  blocker, ctc_find_blockers) is a race only when its blocking rows are
+ *	  new: each attempt registers the snapshot it began with, and if the
+ *	  blocker's rows were already visible in it, the violation is a gap in
+ *	  the registry, raised at once with a hint naming the key.
  *	- Guard rails: while it locks tables and deletes, a cleanup runs with
  *	  lock_timeout = ct_cleanup.lock_timeout (unless the caller's is
  *	  shorter); a cleanup that deleted more than ct_cleanup.max_rows rows
@@ -69,12 +86,15 @@
 
 #include "access/xact.h"
 #include "catalog/namespace.h"
+#include "catalog/partition.h"
+#include "catalog/pg_constraint.h"
 #include "catalog/pg_type.h"
 #include "common/hashfn.h"
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "storage/lock.h"
 #include "storage/proc.h"
+#include "utils/acl.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/fmgrprotos.h"
@@ -82,12 +102,16 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/resowner.h"
+#include "utils/snapmgr.h"
 
 /* How often a cleanup tries its statements in READ COMMITTED. */
 #define CTC_MAX_ATTEMPTS	3
 
 /* Pause before retrying after a deadlock, times the attempt number. */
 #define CTC_DEADLOCK_PAUSE_MS	100
+
+/* Most (client, trainer) combinations of one call's pairs and aliases. */
+#define CTC_MAX_EXPANDED	1000000
 
 /* Most pair locks one call takes; a larger batch locks all cleanups out. */
 #define CTC_MAX_PAIR_LOCKS	64
@@ -117,23 +141,30 @@ static void ctc_lock_key(int32 key1, int32 key2, LOCKMODE mode);
 static void ctc_pair_lock_context(void *arg);
 static int	ctc_pair_key_cmp(const void *a, const void *b);
 static int	ctc_apply_lock_timeout(void);
-static void ctc_pair_args(const CtcRegistry *reg, const Datum *clients,
-						  const Datum *trainers, int n, bool preview, Datum *args);
-static void ctc_count_pairs(const CtcRegistry *reg, Datum *args, int npairs,
-							int64 *counts);
+static void ctc_count_pairs(const CtcRegistry *reg, Datum *args, bool single,
+							int npairs, int64 *counts);
 static void ctc_delete_with_retry(const CtcRegistry *reg, const CtcPairs *pairs,
-								  Datum *args, int64 *counts);
+								  const CtcExpanded *exp, int64 *counts);
 static bool ctc_delete_pairs(const CtcRegistry *reg, const CtcPairs *pairs,
-							 Datum *args, bool one_by_one, int64 *counts);
-static void ctc_delete_once(const CtcRegistry *reg, Datum *args, int npairs,
-							int64 *counts);
+							 const CtcExpanded *exp, bool one_by_one, int64 *counts);
+static void ctc_delete_once(const CtcRegistry *reg, Datum *args, bool single,
+							int npairs, int64 *counts);
 static void ctc_read_per_pair(int npairs, int nrules, int rule, int64 *counts);
 static void ctc_count_deletions(const CtcRegistry *reg, int64 *deleted);
 static bool ctc_add_cascaded(const CtcRegistry *reg, const int64 *before,
 							 int npairs, int64 *counts);
 static bool ctc_should_retry(ErrorData *edata, const CtcRegistry *reg,
-							 int attempt);
-static bool ctc_fk_error_is_race(ErrorData *edata, const CtcRegistry *reg);
+							 const CtcExpanded *exp, Snapshot before, int attempt);
+static bool ctc_fk_error_is_race(ErrorData *edata, const CtcRegistry *reg,
+								 const CtcExpanded *exp, Snapshot before);
+static int	ctc_blocker_of_error(const CtcRegistry *reg, ErrorData *edata);
+static char *ctc_blocker_hint(const CtcRegistry *reg, const CtcBlocker *blocker);
+static bool ctc_single(const CtcRegistry *reg, const CtcExpanded *exp, bool preview);
+static void ctc_expanded_pair(const CtcExpanded *exp, int pos, CtcExpanded *one);
+static void ctc_read_aliases(const CtcRegistry *reg, int alias, Datum *ids, int n,
+							 List **pairs);
+static int	ctc_uuid_pair_cmp(const void *a, const void *b);
+static int	ctc_expanded_cmp(const void *a, const void *b);
 static void ctc_pause(int ms);
 
 
@@ -157,6 +188,35 @@ ctc_engine_init(void)
 							"Applied as lock_timeout while the cleanup locks and deletes, unless the caller's lock_timeout is shorter.",
 							&ctc_lock_timeout, 5000, 0, INT_MAX,
 							PGC_USERSET, GUC_UNIT_MS, NULL, NULL, NULL);
+}
+
+/*
+ * ctc_begin_pair
+ *		The common start of the one-pair entry points (ct_cleanup,
+ *		ct_cleanup_preview, ct_cleanup_explain): check the caller (admins
+ *		only), refuse NULL ids (22004), a client who is the trainer (22023)
+ *		and, with people sources, unknown ids (P0002); ids[] receives the
+ *		pair and the return value is the settings.
+ */
+const CtcSettings *
+ctc_begin_pair(FunctionCallInfo fcinfo, CtcCaller *c, Datum *ids)
+{
+	const CtcSettings *settings;
+
+	ctc_enter(fcinfo, c);
+	settings = ctc_get_settings(c);
+	ctc_require_admin(c, settings, fcinfo, UUIDOID);
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("%s id must not be null", PG_ARGISNULL(0) ? "client" : "trainer"),
+				 errhint("Pass the ids of one client and one trainer.")));
+	ids[0] = PG_GETARG_DATUM(0);
+	ids[1] = PG_GETARG_DATUM(1);
+	ctc_check_distinct(ids[0], ids[1]);
+	ctc_check_people(c, settings, "client", &ids[0], 1);
+	ctc_check_people(c, settings, "trainer", &ids[1], 1);
+	return settings;
 }
 
 /*
@@ -217,8 +277,9 @@ ctc_run_pairs(CtcCaller *c, const CtcPairs *pairs, bool preview, int64 **counts)
 {
 	const CtcRegistry *reg;
 	int			guc_level = -1;
-	Datum		args[2];
+	Datum		args[3];
 	CtcRunAs	as;
+	CtcExpanded exp;
 
 	if (!preview)
 	{
@@ -230,19 +291,280 @@ ctc_run_pairs(CtcCaller *c, const CtcPairs *pairs, bool preview, int64 **counts)
 
 	if (reg->nrules > 0)
 	{
-		ctc_pair_args(reg, pairs->clients, pairs->trainers, pairs->n, preview, args);
+		ctc_expand_pairs(reg, pairs, &exp);
 		ctc_run_as(&as, reg->owner, SECURITY_NOFORCE_RLS);
 		SPI_connect();
 		if (preview)
-			ctc_count_pairs(reg, args, pairs->n, *counts);
+		{
+			bool		single = ctc_single(reg, &exp, true);
+
+			ctc_pair_args(reg, &exp, single, args);
+			ctc_count_pairs(reg, args, single, pairs->n, *counts);
+			ctc_warn_blockers(reg, &exp);
+		}
 		else
-			ctc_delete_with_retry(reg, pairs, args, *counts);
+			ctc_delete_with_retry(reg, pairs, &exp, *counts);
 		SPI_finish();
 		ctc_run_as_end(&as);
 	}
 	if (guc_level >= 0)
 		AtEOXact_GUC(false, guc_level);
 	return reg;
+}
+
+/*
+ * ctc_explain_pairs
+ *		For ct_cleanup_explain(): what a cleanup of the pairs would delete now
+ *		through each path (*counts, as for ctc_run_pairs with preview) and
+ *		the rows of each blocker (*blocker_rows, see ctc_count_blockers), in
+ *		the caller's snapshot; returns the registry used.
+ */
+const CtcRegistry *
+ctc_explain_pairs(CtcCaller *c, const CtcPairs *pairs, int64 **counts,
+				  int64 **blocker_rows)
+{
+	const CtcRegistry *reg = ctc_get_registry(c, AccessShareLock);
+	Datum		args[3];
+	CtcRunAs	as;
+	CtcExpanded exp;
+
+	*counts = palloc0(sizeof(int64) * Max(reg->nrules, 1) * pairs->n);
+	*blocker_rows = palloc0(sizeof(int64) * Max(reg->nblockers, 1));
+	if (reg->nrules == 0)
+		return reg;
+	ctc_expand_pairs(reg, pairs, &exp);
+	ctc_run_as(&as, reg->owner, SECURITY_NOFORCE_RLS);
+	SPI_connect();
+	ctc_pair_args(reg, &exp, ctc_single(reg, &exp, true), args);
+	ctc_count_pairs(reg, args, ctc_single(reg, &exp, true), pairs->n, *counts);
+	ctc_count_blockers(reg, &exp, InvalidSnapshot, NULL, *blocker_rows);
+	SPI_finish();
+	ctc_run_as_end(&as);
+	return reg;
+}
+
+/*
+ * ctc_expand_pairs
+ *		The pairs with their aliases (CtcExpanded): the second ids of each
+ *		client and trainer read from every alias source of its kind, as the
+ *		source's owner (a security-restricted operation, like the people
+ *		sources), in the caller's snapshot.  Each (client, trainer) appears
+ *		once, at the first pair that has it; a client id equal to a trainer
+ *		id is left out.
+ */
+void
+ctc_expand_pairs(const CtcRegistry *reg, const CtcPairs *pairs, CtcExpanded *exp)
+{
+	List	   *found[2] = {NIL, NIL};	/* (person, alias) uuid pairs */
+	Datum	   *lists[2];
+	int			nlists[2] = {0, 0};
+	int			max;
+
+	exp->aliased = false;
+	for (int k = 0; k < reg->naliases; k++)
+	{
+		bool		trainer = reg->aliases[k].trainer;
+
+		ctc_read_aliases(reg, k, trainer ? pairs->trainers : pairs->clients,
+						 pairs->n, &found[trainer ? 1 : 0]);
+	}
+	for (int side = 0; side < 2; side++)
+	{
+		ListCell   *lc;
+
+		lists[side] = palloc(sizeof(Datum) * 2 * Max(list_length(found[side]), 1));
+		foreach(lc, found[side])
+		{
+			Datum	   *row = (Datum *) lfirst(lc);
+
+			lists[side][2 * nlists[side]] = row[0];
+			lists[side][2 * nlists[side] + 1] = row[1];
+			nlists[side]++;
+		}
+		qsort(lists[side], nlists[side], 2 * sizeof(Datum), ctc_uuid_pair_cmp);
+		exp->aliased |= nlists[side] > 0;
+	}
+
+	if (!exp->aliased)
+	{
+		exp->n = pairs->n;
+		exp->clients = pairs->clients;
+		exp->trainers = pairs->trainers;
+		exp->positions = palloc(sizeof(Datum) * Max(pairs->n, 1));
+		for (int i = 0; i < pairs->n; i++)
+			exp->positions[i] = Int64GetDatum(i + 1);
+		return;
+	}
+
+	max = pairs->n;
+	exp->n = 0;
+	exp->clients = palloc(sizeof(Datum) * max);
+	exp->trainers = palloc(sizeof(Datum) * max);
+	exp->positions = palloc(sizeof(Datum) * max);
+	for (int i = 0; i < pairs->n; i++)
+	{
+		Datum		ids[2] = {pairs->clients[i], pairs->trainers[i]};
+		List	   *sets[2];
+
+		/* the pair's own ids, then their aliases (sorted by person) */
+		for (int side = 0; side < 2; side++)
+		{
+			int			lo = 0;
+			int			hi = nlists[side];
+
+			sets[side] = list_make1(DatumGetPointer(ids[side]));
+			while (lo < hi)		/* the first row of this person */
+			{
+				int			mid = (lo + hi) / 2;
+
+				if (memcmp(DatumGetUUIDP(lists[side][2 * mid])->data,
+						   DatumGetUUIDP(ids[side])->data, UUID_LEN) < 0)
+					lo = mid + 1;
+				else
+					hi = mid;
+			}
+			for (int j = lo; j < nlists[side] &&
+				 memcmp(DatumGetUUIDP(lists[side][2 * j])->data,
+						DatumGetUUIDP(ids[side])->data, UUID_LEN) == 0; j++)
+				sets[side] = lappend(sets[side],
+									 DatumGetPointer(lists[side][2 * j + 1]));
+		}
+		for (int a = 0; a < list_length(sets[0]); a++)
+		{
+			for (int b = 0; b < list_length(sets[1]); b++)
+			{
+				Datum		cl = PointerGetDatum(list_nth(sets[0], a));
+				Datum		tr = PointerGetDatum(list_nth(sets[1], b));
+
+				if (memcmp(DatumGetUUIDP(cl)->data, DatumGetUUIDP(tr)->data, UUID_LEN) == 0)
+					continue;
+				if (exp->n >= CTC_MAX_EXPANDED)
+					ereport(ERROR,
+							(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+							 errmsg("the pairs and their aliases make more than %d (client, trainer) combinations",
+									CTC_MAX_EXPANDED),
+							 errdetail("Client %s has %d ids and trainer %s has %d, aliases included.",
+									   ctc_uuid_text(ids[0]), list_length(sets[0]),
+									   ctc_uuid_text(ids[1]), list_length(sets[1])),
+							 errhint("Check the alias sources (SELECT * FROM ct_cleanup_aliases): a person should have a few second ids, not thousands; or clean up fewer pairs per call.")));
+				if (exp->n == max)
+				{
+					max *= 2;
+					exp->clients = repalloc(exp->clients, sizeof(Datum) * max);
+					exp->trainers = repalloc(exp->trainers, sizeof(Datum) * max);
+					exp->positions = repalloc(exp->positions, sizeof(Datum) * max);
+				}
+				exp->clients[exp->n] = cl;
+				exp->trainers[exp->n] = tr;
+				exp->positions[exp->n] = Int64GetDatum(i + 1);
+				exp->n++;
+			}
+		}
+	}
+
+	/* each (client, trainer) once, at its first position */
+	{
+		Datum	   *keys = palloc(sizeof(Datum) * 3 * exp->n);
+		int			kept = 0;
+
+		for (int k = 0; k < exp->n; k++)
+		{
+			keys[3 * k] = exp->clients[k];
+			keys[3 * k + 1] = exp->trainers[k];
+			keys[3 * k + 2] = exp->positions[k];
+		}
+		qsort(keys, exp->n, 3 * sizeof(Datum), ctc_expanded_cmp);
+		for (int k = 0; k < exp->n; k++)
+		{
+			if (kept > 0 && ctc_uuid_pair_cmp(&keys[3 * k], &keys[3 * (kept - 1)]) == 0)
+				continue;		/* same pair at a later position */
+			keys[3 * kept] = keys[3 * k];
+			keys[3 * kept + 1] = keys[3 * k + 1];
+			keys[3 * kept + 2] = keys[3 * k + 2];
+			kept++;
+		}
+		for (int k = 0; k < kept; k++)
+		{
+			exp->clients[k] = keys[3 * k];
+			exp->trainers[k] = keys[3 * k + 1];
+			exp->positions[k] = keys[3 * k + 2];
+		}
+		exp->n = kept;
+		pfree(keys);
+	}
+}
+
+/*
+ * ctc_uuid_pair_cmp, ctc_expanded_cmp
+ *		qsort comparators of (uuid, uuid) and (uuid, uuid, int8 position)
+ *		Datum tuples: by the two uuids, then by position.
+ */
+static int
+ctc_expanded_cmp(const void *a, const void *b)
+{
+	const Datum *x = (const Datum *) a;
+	const Datum *y = (const Datum *) b;
+	int			r = ctc_uuid_pair_cmp(a, b);
+
+	if (r == 0 && DatumGetInt64(x[2]) != DatumGetInt64(y[2]))
+		r = DatumGetInt64(x[2]) < DatumGetInt64(y[2]) ? -1 : 1;
+	return r;
+}
+
+static int
+ctc_uuid_pair_cmp(const void *a, const void *b)
+{
+	const Datum *x = (const Datum *) a;
+	const Datum *y = (const Datum *) b;
+	int			r = memcmp(DatumGetUUIDP(x[0])->data, DatumGetUUIDP(y[0])->data, UUID_LEN);
+
+	if (r == 0)
+		r = memcmp(DatumGetUUIDP(x[1])->data, DatumGetUUIDP(y[1])->data, UUID_LEN);
+	return r;
+}
+
+/*
+ * ctc_read_aliases
+ *		Append to *pairs the (person, alias) rows of alias source "alias"
+ *		for the ids, read as the source's owner.
+ */
+static void
+ctc_read_aliases(const CtcRegistry *reg, int alias, Datum *ids, int n, List **pairs)
+{
+	const CtcAlias *a = &reg->aliases[alias];
+	Datum		args[1];
+	CtcRunAs	as;
+	int			rc;
+	MemoryContext cxt = CurrentMemoryContext;
+
+	args[0] = PointerGetDatum(construct_array(ids, n, UUIDOID, UUID_LEN, false,
+											  TYPALIGN_CHAR));
+	ctc_run_as(&as, a->owner, SECURITY_NOFORCE_RLS);
+	SPI_connect();
+	rc = SPI_execute_plan(ctc_alias_plan(reg, alias), args, NULL, true, 0);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "reading the aliases of %s failed: %s", a->qualname,
+			 SPI_result_code_string(rc));
+	for (uint64 row = 0; row < SPI_processed; row++)
+	{
+		MemoryContext old = MemoryContextSwitchTo(cxt);
+		Datum	   *pair = palloc(sizeof(Datum) * 2);
+		bool		isnull;
+
+		for (int col = 0; col < 2; col++)
+		{
+			pg_uuid_t  *u = palloc(sizeof(pg_uuid_t));
+
+			memcpy(u, DatumGetUUIDP(SPI_getbinval(SPI_tuptable->vals[row],
+												  SPI_tuptable->tupdesc, col + 1,
+												  &isnull)), UUID_LEN);
+			pair[col] = UUIDPGetDatum(u);
+		}
+		*pairs = lappend(*pairs, pair);
+		MemoryContextSwitchTo(old);
+	}
+	SPI_finish();
+	ctc_run_as_end(&as);
 }
 
 /*
@@ -378,36 +700,76 @@ ctc_apply_lock_timeout(void)
 }
 
 /*
- * ctc_pair_args
- *		The parameters of the statements for pairs (clients[i], trainers[i]),
- *		i < n: the two uuids of one pair, or two uuid[] (also for one pair
- *		when a cyclic registry's cleanup runs its statement of CTEs).
+ * ctc_single
+ *		Do the pairs run through the one-pair statements: one pair without
+ *		aliases, unless a cyclic registry's cleanup runs its statement of
+ *		CTEs, which takes the arrays.
  */
-static void
-ctc_pair_args(const CtcRegistry *reg, const Datum *clients, const Datum *trainers,
-			  int n, bool preview, Datum *args)
+static bool
+ctc_single(const CtcRegistry *reg, const CtcExpanded *exp, bool preview)
 {
-	if (n == 1 && (preview || reg->delete_order != NULL))
+	return exp->n == 1 && !exp->aliased && (preview || reg->delete_order != NULL);
+}
+
+/*
+ * ctc_pair_args
+ *		The parameters of the statements for the expanded pairs: the two
+ *		uuids of one pair (single), or the arrays of clients, trainers and
+ *		positions.
+ */
+void
+ctc_pair_args(const CtcRegistry *reg, const CtcExpanded *exp, bool single,
+			  Datum *args)
+{
+	if (single)
 	{
-		args[0] = clients[0];
-		args[1] = trainers[0];
+		args[0] = exp->clients[0];
+		args[1] = exp->trainers[0];
+		args[2] = (Datum) 0;
 		return;
 	}
-	args[0] = PointerGetDatum(construct_array((Datum *) clients, n, UUIDOID, UUID_LEN,
-											  false, TYPALIGN_CHAR));
-	args[1] = PointerGetDatum(construct_array((Datum *) trainers, n, UUIDOID, UUID_LEN,
-											  false, TYPALIGN_CHAR));
+	args[0] = PointerGetDatum(construct_array(exp->clients, exp->n, UUIDOID,
+											  UUID_LEN, false, TYPALIGN_CHAR));
+	args[1] = PointerGetDatum(construct_array(exp->trainers, exp->n, UUIDOID,
+											  UUID_LEN, false, TYPALIGN_CHAR));
+	args[2] = PointerGetDatum(construct_array(exp->positions, exp->n, INT8OID,
+											  sizeof(int64), FLOAT8PASSBYVAL,
+											  TYPALIGN_DOUBLE));
+}
+
+/*
+ * ctc_expanded_pair
+ *		The rows of pair position pos (from 1) of exp, as pair 1 of one.
+ */
+static void
+ctc_expanded_pair(const CtcExpanded *exp, int pos, CtcExpanded *one)
+{
+	one->n = 0;
+	one->aliased = exp->aliased;
+	one->clients = palloc(sizeof(Datum) * Max(exp->n, 1));
+	one->trainers = palloc(sizeof(Datum) * Max(exp->n, 1));
+	one->positions = palloc(sizeof(Datum) * Max(exp->n, 1));
+	for (int k = 0; k < exp->n; k++)
+	{
+		if (DatumGetInt64(exp->positions[k]) != pos)
+			continue;
+		one->clients[one->n] = exp->clients[k];
+		one->trainers[one->n] = exp->trainers[k];
+		one->positions[one->n] = Int64GetDatum(1);
+		one->n++;
+	}
 }
 
 /*
  * ctc_count_pairs
- *		The preview: count every rule's rows of the pairs, read-only, in the
+ *		The preview: count every path's rows of the pairs, read-only, in the
  *		caller's snapshot.
  */
 static void
-ctc_count_pairs(const CtcRegistry *reg, Datum *args, int npairs, int64 *counts)
+ctc_count_pairs(const CtcRegistry *reg, Datum *args, bool single, int npairs,
+				int64 *counts)
 {
-	CtcStatement statement = npairs == 1 ? CTC_COUNT_ONE : CTC_COUNT_MANY;
+	CtcStatement statement = single ? CTC_COUNT_ONE : CTC_COUNT_MANY;
 
 	for (int i = 0; i < reg->nrules; i++)
 	{
@@ -420,13 +782,133 @@ ctc_count_pairs(const CtcRegistry *reg, Datum *args, int npairs, int64 *counts)
 		if (rc != SPI_OK_SELECT)
 			elog(ERROR, "counting the rows of %s failed: %s",
 				 reg->rules[i].qualname, SPI_result_code_string(rc));
-		if (npairs == 1)
+		if (single)
 			counts[i] = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
 													SPI_tuptable->tupdesc, 1, &isnull));
 		else
 			ctc_read_per_pair(npairs, reg->nrules, i, counts);
 		SPI_freetuptable(SPI_tuptable);
 	}
+}
+
+/*
+ * ctc_count_blockers
+ *		rows[b]: the rows of blocker b's table that a cleanup of the pairs
+ *		would leave referencing the rows it deletes, read with snapshot (or
+ *		the current one), for the blockers want[] asks for (NULL: all; the
+ *		others get 0), or -1 when they cannot be counted (the table's
+ *		owner cannot read the registered tables).  Runs as the owner of the
+ *		registered tables (SPI connected), or of the blocker's table when it
+ *		has another owner: the role a foreign-key check reads it as.
+ */
+void
+ctc_count_blockers(const CtcRegistry *reg, const CtcExpanded *exp, Snapshot snapshot,
+				   const bool *want, int64 *rows)
+{
+	Datum		args[3];
+
+	ctc_pair_args(reg, exp, false, args);
+	for (int b = 0; b < reg->nblockers; b++)
+	{
+		const CtcBlocker *blocker = &reg->blockers[b];
+		bool		other = blocker->owner != reg->owner;
+		bool		readable = true;
+		CtcRunAs	as;
+		int			rc;
+		bool		isnull;
+
+		CHECK_FOR_INTERRUPTS();
+		rows[b] = 0;
+		if (want != NULL && !want[b])
+			continue;
+		for (int i = 0; other && readable && i < reg->nrules; i++)
+			readable = pg_class_aclcheck(reg->rules[i].relid, blocker->owner,
+										 ACL_SELECT) == ACLCHECK_OK;
+		if (!readable)
+		{
+			rows[b] = -1;
+			continue;
+		}
+		if (other)
+			ctc_run_as(&as, blocker->owner, SECURITY_NOFORCE_RLS);
+		if (snapshot != InvalidSnapshot)
+			rc = SPI_execute_snapshot(ctc_blocker_plan(reg, b), args, NULL, snapshot,
+									  InvalidSnapshot, true, false, 0);
+		else
+			rc = SPI_execute_plan(ctc_blocker_plan(reg, b), args, NULL, true, 0);
+		if (rc != SPI_OK_SELECT)
+			elog(ERROR, "counting the rows of %s that reference the pair's failed: %s",
+				 blocker->qualname, SPI_result_code_string(rc));
+		rows[b] = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
+											  SPI_tuptable->tupdesc, 1, &isnull));
+		SPI_freetuptable(SPI_tuptable);
+		if (other)
+			ctc_run_as_end(&as);
+	}
+}
+
+/*
+ * ctc_warn_blockers
+ *		The preview's WARNING for each NO ACTION or RESTRICT foreign key that
+ *		no rule follows and whose rows reference the pairs' rows: the cleanup
+ *		would fail on it.
+ */
+void
+ctc_warn_blockers(const CtcRegistry *reg, const CtcExpanded *exp)
+{
+	int64	   *rows;
+	bool	   *want;
+	bool		any = false;
+
+	if (reg->nblockers == 0)
+		return;
+	rows = palloc(sizeof(int64) * reg->nblockers);
+	want = palloc(sizeof(bool) * reg->nblockers);
+	for (int b = 0; b < reg->nblockers; b++)
+	{
+		want[b] = reg->blockers[b].action == FKCONSTR_ACTION_NOACTION ||
+			reg->blockers[b].action == FKCONSTR_ACTION_RESTRICT;
+		any |= want[b];
+	}
+	if (!any)
+		return;
+	ctc_count_blockers(reg, exp, InvalidSnapshot, want, rows);
+	for (int b = 0; b < reg->nblockers; b++)
+	{
+		const CtcBlocker *blocker = &reg->blockers[b];
+
+		if (!want[b] || rows[b] == 0)
+			continue;
+		ereport(WARNING,
+				(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
+				 rows[b] > 0 ?
+				 errmsg_plural("a cleanup would fail: " INT64_FORMAT " row of %s references rows it deletes from %s through foreign key \"%s\"",
+							   "a cleanup would fail: " INT64_FORMAT " rows of %s reference rows it deletes from %s through foreign key \"%s\"",
+							   rows[b], rows[b], blocker->qualname,
+							   reg->rules[blocker->parent].qualname, blocker->conname) :
+				 errmsg("a cleanup may fail: rows of %s may reference rows it deletes from %s through foreign key \"%s\"",
+						blocker->qualname, reg->rules[blocker->parent].qualname,
+						blocker->conname),
+				 errdetail("No rule follows that key, and it is ON DELETE %s.",
+						   blocker->action == FKCONSTR_ACTION_RESTRICT ? "RESTRICT" : "NO ACTION"),
+				 errhint("%s", ctc_blocker_hint(reg, blocker))));
+	}
+	pfree(rows);
+	pfree(want);
+}
+
+/*
+ * ctc_blocker_hint
+ *		What to do about a blocker: register its table's rows, or keep them.
+ */
+static char *
+ctc_blocker_hint(const CtcRegistry *reg, const CtcBlocker *blocker)
+{
+	return psprintf("To delete them with the pair's rows, run SELECT ct_cleanup_register_child(%s, %s, %s, %s); to keep them, make the key ON DELETE SET NULL. SELECT * FROM ct_cleanup_explain(client, trainer) lists what blocks.",
+					quote_literal_cstr(blocker->category),
+					quote_literal_cstr(blocker->qualname),
+					quote_literal_cstr(reg->rules[blocker->parent].qualname),
+					quote_literal_cstr(blocker->conname));
 }
 
 /*
@@ -455,27 +937,30 @@ ctc_read_per_pair(int npairs, int nrules, int rule, int64 *counts)
  * ctc_delete_with_retry
  *		Delete the pairs' rows, each attempt in a subtransaction, retrying
  *		races with the application in READ COMMITTED (see the file header).
+ *		Each attempt registers the snapshot it starts from, to tell a race
+ *		from a registry gap (ctc_fk_error_is_race).
  */
 static void
 ctc_delete_with_retry(const CtcRegistry *reg, const CtcPairs *pairs,
-					  Datum *args, int64 *counts)
+					  const CtcExpanded *exp, int64 *counts)
 {
 	MemoryContext cxt = CurrentMemoryContext;
 	ResourceOwner owner = CurrentResourceOwner;
-	bool		one_by_one = reg->cross_cascades;
+	bool		one_by_one = reg->cross_cascades || reg->multi_path;
 	size_t		size = sizeof(int64) * reg->nrules * pairs->n;
 
 	for (int attempt = 1;; attempt++)
 	{
 		ErrorData  *edata = NULL;
 		volatile bool counted = false;
+		Snapshot	before = RegisterSnapshot(GetTransactionSnapshot());
 
 		BeginInternalSubTransaction(NULL);
 		MemoryContextSwitchTo(cxt);
 		PG_TRY();
 		{
 			memset(counts, 0, size);
-			counted = ctc_delete_pairs(reg, pairs, args, one_by_one, counts);
+			counted = ctc_delete_pairs(reg, pairs, exp, one_by_one, counts);
 			if (counted)
 				ReleaseCurrentSubTransaction();
 			else
@@ -494,6 +979,8 @@ ctc_delete_with_retry(const CtcRegistry *reg, const CtcPairs *pairs,
 		}
 		PG_END_TRY();
 
+		if (edata == NULL)
+			UnregisterSnapshot(before);
 		if (edata == NULL && counted)
 			return;
 		if (edata == NULL)
@@ -503,8 +990,12 @@ ctc_delete_with_retry(const CtcRegistry *reg, const CtcPairs *pairs,
 			attempt--;
 			continue;
 		}
-		if (!ctc_should_retry(edata, reg, attempt))
+		if (!ctc_should_retry(edata, reg, exp, before, attempt))
+		{
+			UnregisterSnapshot(before);
 			ReThrowError(edata);
+		}
+		UnregisterSnapshot(before);
 		ereport(DEBUG1,
 				(errmsg_internal("ct_cleanup retrying after attempt %d: %s",
 								 attempt, edata->message)));
@@ -528,25 +1019,34 @@ ctc_delete_with_retry(const CtcRegistry *reg, const CtcPairs *pairs,
  *		by one.
  */
 static bool
-ctc_delete_pairs(const CtcRegistry *reg, const CtcPairs *pairs, Datum *args,
-				 bool one_by_one, int64 *counts)
+ctc_delete_pairs(const CtcRegistry *reg, const CtcPairs *pairs,
+				 const CtcExpanded *exp, bool one_by_one, int64 *counts)
 {
 	int64	   *before = palloc(sizeof(int64) * reg->nrules);
+	Datum		args[3];
 
 	if (!one_by_one || pairs->n == 1)
 	{
+		bool		single = ctc_single(reg, exp, false);
+
+		ctc_pair_args(reg, exp, single, args);
 		ctc_count_deletions(reg, before);
-		ctc_delete_once(reg, args, pairs->n, counts);
+		ctc_delete_once(reg, args, single, pairs->n, counts);
 		return ctc_add_cascaded(reg, before, pairs->n, counts);
 	}
 
 	for (int p = 0; p < pairs->n; p++)
 	{
-		Datum		one[2];
+		CtcExpanded one;
+		bool		single;
 
-		ctc_pair_args(reg, &pairs->clients[p], &pairs->trainers[p], 1, false, one);
+		ctc_expanded_pair(exp, p + 1, &one);
+		if (one.n == 0)
+			continue;			/* every (client, trainer) went to an earlier pair */
+		single = ctc_single(reg, &one, false);
+		ctc_pair_args(reg, &one, single, args);
 		ctc_count_deletions(reg, before);
-		ctc_delete_once(reg, one, 1, counts + (size_t) p * reg->nrules);
+		ctc_delete_once(reg, args, single, 1, counts + (size_t) p * reg->nrules);
 		(void) ctc_add_cascaded(reg, before, 1, counts + (size_t) p * reg->nrules);
 	}
 	return true;
@@ -554,28 +1054,34 @@ ctc_delete_pairs(const CtcRegistry *reg, const CtcPairs *pairs, Datum *args,
 
 /*
  * ctc_delete_once
- *		Run the DELETE of every rule for the pairs in args (children first),
+ *		Run the DELETE of every path for the pairs in args (children first),
  *		or the statement of CTEs of a cyclic registry, and store what each
- *		deleted per pair in counts[pair * nrules + rule].
+ *		deleted per pair in counts[pair * nrules + path].
  */
 static void
-ctc_delete_once(const CtcRegistry *reg, Datum *args, int npairs, int64 *counts)
+ctc_delete_once(const CtcRegistry *reg, Datum *args, bool single, int npairs,
+				int64 *counts)
 {
 	int			rc;
 
 	if (reg->delete_order == NULL)
 	{
 		rc = SPI_execute_plan(ctc_registry_cycle_plan(reg), args, NULL, false, 0);
-		if (rc != SPI_OK_SELECT || SPI_processed != (uint64) npairs)
+		if (rc != SPI_OK_SELECT || SPI_processed > (uint64) npairs)
 			elog(ERROR, "ct_cleanup statement returned an unexpected result: %s",
 				 SPI_result_code_string(rc));
-		for (int row = 0; row < npairs; row++)
+		for (uint64 row = 0; row < SPI_processed; row++)
 		{
 			HeapTuple	tup = SPI_tuptable->vals[row];
 			bool		isnull;
+			int64		pos = DatumGetInt64(SPI_getbinval(tup, SPI_tuptable->tupdesc,
+														  1, &isnull));
 
+			if (pos < 1 || pos > npairs)
+				elog(ERROR, "ct_cleanup statement returned pair " INT64_FORMAT " of %d",
+					 pos, npairs);
 			for (int i = 0; i < reg->nrules; i++)
-				counts[row * reg->nrules + i] =
+				counts[(pos - 1) * reg->nrules + i] =
 					DatumGetInt64(SPI_getbinval(tup, SPI_tuptable->tupdesc,
 												i + 2, &isnull));
 		}
@@ -588,7 +1094,7 @@ ctc_delete_once(const CtcRegistry *reg, Datum *args, int npairs, int64 *counts)
 		int			i = reg->delete_order[k];
 
 		CHECK_FOR_INTERRUPTS();
-		if (npairs == 1)
+		if (single)
 		{
 			rc = SPI_execute_plan(ctc_registry_plan(reg, i, CTC_DELETE_ONE),
 								  args, NULL, false, 0);
@@ -623,6 +1129,8 @@ ctc_count_deletions(const CtcRegistry *reg, int64 *deleted)
 	{
 		int64		n = 0;
 
+		if (reg->rules[i].first != i)
+			continue;			/* read at the table's first path */
 		for (int j = 0; j < reg->rules[i].nleaves; j++)
 			n += DatumGetInt64(DirectFunctionCall1(pg_stat_get_xact_tuples_deleted,
 												   ObjectIdGetDatum(reg->rules[i].leaves[j])));
@@ -653,16 +1161,19 @@ ctc_add_cascaded(const CtcRegistry *reg, const int64 *before, int npairs,
 	{
 		int64		counted = 0;
 
-		if (reg->rules[i].nleaves == 0)
+		/* a table's paths share its statistics: once, at its first path */
+		if (reg->rules[i].nleaves == 0 || reg->rules[i].first != i)
 			continue;
 		gone[i] -= before[i];
 		for (int p = 0; p < npairs; p++)
-			counted += counts[p * reg->nrules + i];
+			for (int j = i; j < reg->nrules; j++)
+				if (reg->rules[j].first == i)
+					counted += counts[p * reg->nrules + j];
 		if (gone[i] <= counted)
 			continue;
 		if (npairs > 1)
 			return false;
-		counts[i] = gone[i];
+		counts[i] += gone[i] - counted;
 	}
 	pfree(gone);
 	return true;
@@ -689,12 +1200,13 @@ ctc_pause(int ms)
  *		do, for the caller to re-throw.
  */
 static bool
-ctc_should_retry(ErrorData *edata, const CtcRegistry *reg, int attempt)
+ctc_should_retry(ErrorData *edata, const CtcRegistry *reg, const CtcExpanded *exp,
+				 Snapshot before, int attempt)
 {
 	switch (edata->sqlerrcode)
 	{
 		case ERRCODE_FOREIGN_KEY_VIOLATION:
-			if (!ctc_fk_error_is_race(edata, reg))
+			if (!ctc_fk_error_is_race(edata, reg, exp, before))
 				return false;
 			break;
 		case ERRCODE_T_R_SERIALIZATION_FAILURE:
@@ -731,7 +1243,7 @@ ctc_should_retry(ErrorData *edata, const CtcRegistry *reg, int attempt)
 	if (attempt >= CTC_MAX_ATTEMPTS)
 	{
 		if (edata->sqlerrcode == ERRCODE_FOREIGN_KEY_VIOLATION)
-			edata->hint = psprintf("The cleanup failed %d times. If the application keeps adding rows for this pair, retry later; otherwise a row outside the registered rules references a row the cleanup deletes.",
+			edata->hint = psprintf("The cleanup failed %d times: the application kept adding rows for this pair that reference rows the cleanup deletes. Retry later.",
 								   attempt);
 		else
 			edata->hint = psprintf("The cleanup collided with the application's transactions %d times; retry later.",
@@ -743,42 +1255,103 @@ ctc_should_retry(ErrorData *edata, const CtcRegistry *reg, int attempt)
 
 /*
  * ctc_fk_error_is_race
- *		Can a foreign-key violation be a race with the application: is its
- *		referencing table registered (or a partition of a registered table),
- *		and is its key (or the key it was cloned from) the one the table's
- *		child rule follows?  When not, add a hint naming what to register.
+ *		Can a foreign-key violation be a race with the application?  When
+ *		the key is one a rule follows, yes: its rows that were there were
+ *		deleted, so the blocking row is new.  When no rule follows it (a
+ *		blocker, ctc_find_blockers) and its rows were already there in the
+ *		snapshot the attempt began with, no: that is a gap in the registry,
+ *		which a retry cannot fix.  Otherwise a new row blocked (a race).
+ *		When not a race, add a hint naming the key and what to register.
  */
 static bool
-ctc_fk_error_is_race(ErrorData *edata, const CtcRegistry *reg)
+ctc_fk_error_is_race(ErrorData *edata, const CtcRegistry *reg,
+					 const CtcExpanded *exp, Snapshot before)
+{
+	int			b = ctc_blocker_of_error(reg, edata);
+	const CtcBlocker *blocker;
+	bool	   *want;
+	int64	   *rows;
+
+	if (b < 0)
+		return true;
+	blocker = &reg->blockers[b];
+	if (blocker->registered)
+	{
+		want = palloc0(sizeof(bool) * reg->nblockers);
+		rows = palloc(sizeof(int64) * reg->nblockers);
+		want[b] = true;
+		ctc_count_blockers(reg, exp, before, want, rows);
+		if (rows[b] == 0)
+			return true;		/* the blocking rows are new */
+	}
+	if (blocker->registered)
+		edata->hint = psprintf("Rows of %s that no rule matches reference rows the cleanup deletes from %s through foreign key \"%s\", which no rule follows. They were there when the attempt began: a gap in the registry, not a race, which retrying cannot fix. %s",
+							   blocker->qualname, reg->rules[blocker->parent].qualname,
+							   blocker->conname, ctc_blocker_hint(reg, blocker));
+	else
+		edata->hint = psprintf("Table %s is not registered, and its rows reference rows the cleanup deletes from %s through foreign key \"%s\". %s",
+							   blocker->qualname, reg->rules[blocker->parent].qualname,
+							   blocker->conname, ctc_blocker_hint(reg, blocker));
+	return false;
+}
+
+/*
+ * ctc_blocker_of_error
+ *		The blocker (index into reg->blockers) whose key a foreign-key error
+ *		names: the error's table, or a partition of the blocker's table,
+ *		and the key or the one it was cloned from; -1 when none (a key a
+ *		rule follows, or an error without names).
+ */
+static int
+ctc_blocker_of_error(const CtcRegistry *reg, ErrorData *edata)
 {
 	Oid			nsp;
 	Oid			relid = InvalidOid;
-	int			r;
-	const CtcRule *rule;
 	char	   *conname;
+	List	   *tables;
 
-	if (edata->table_name == NULL)
-		return true;
+	if (edata->table_name == NULL || edata->constraint_name == NULL)
+		return -1;
 	nsp = edata->schema_name ? get_namespace_oid(edata->schema_name, true) : InvalidOid;
 	if (OidIsValid(nsp))
 		relid = get_relname_relid(edata->table_name, nsp);
-	r = OidIsValid(relid) ? ctc_rule_of_relation(reg->rules, reg->nrules, relid) : -1;
-	if (r < 0)
-	{
-		edata->hint = psprintf("Table %s references rows that the cleanup deletes but is not registered: register it with ct_cleanup_register_child(), or change its foreign key to ON DELETE CASCADE.",
-							   quote_qualified_identifier(edata->schema_name,
-														  edata->table_name));
-		return false;
-	}
-	rule = &reg->rules[r];
-	if (rule->kind != CTC_RULE_CHILD || edata->constraint_name == NULL)
-		return true;
+	if (!OidIsValid(relid))
+		return -1;
 	conname = ctc_root_constraint_name(relid, edata->constraint_name);
-	if (strcmp(conname, rule->fk_name) == 0)
-		return true;
+	tables = list_make1_oid(relid);
+	if (get_rel_relispartition(relid))
+		tables = list_concat(tables, get_partition_ancestors(relid));
+	for (int b = 0; b < reg->nblockers; b++)
+	{
+		if (list_member_oid(tables, reg->blockers[b].relid) &&
+			strcmp(reg->blockers[b].conname, conname) == 0)
+			return b;
+	}
+	return -1;
+}
 
-	/* not a race: the rule follows another foreign key */
-	edata->hint = psprintf("Rows of %s reference rows the cleanup deletes through foreign key \"%s\", but its rule follows \"%s\": make that key ON DELETE CASCADE, or change the registration.",
-						   rule->qualname, conname, rule->fk_name);
-	return false;
+/*
+ * ctc_notice_no_match
+ *		After a cleanup of one pair that matched no row: a NOTICE, when the
+ *		clients or trainers setting is not set (so a mistyped id was not
+ *		refused), that nothing matched, suggesting the settings.  The audit
+ *		row is written all the same.
+ */
+void
+ctc_notice_no_match(const CtcSettings *settings, Datum client, Datum trainer,
+					int64 total)
+{
+	if (total != 0 || (settings->clients != NULL && settings->trainers != NULL))
+		return;
+	ereport(NOTICE,
+			(errmsg("no registered rows matched client %s and trainer %s",
+					ctc_uuid_text(client), ctc_uuid_text(trainer)),
+			 errdetail("The cleanup was audited with a total of 0."),
+			 errhint("Check the ids. With the %s setting%s, an id that is not a %s is refused: SELECT ct_cleanup_set('%s', 'schema.relation');",
+					 settings->clients == NULL && settings->trainers == NULL ? "clients and trainers" :
+					 settings->clients == NULL ? "clients" : "trainers",
+					 settings->clients == NULL && settings->trainers == NULL ? "s" : "",
+					 settings->clients == NULL && settings->trainers == NULL ? "known client or trainer" :
+					 settings->clients == NULL ? "known client" : "known trainer",
+					 settings->clients == NULL ? "clients" : "trainers")));
 }

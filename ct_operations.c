@@ -58,6 +58,14 @@ PG_FUNCTION_INFO_V1(ct_cleanup_drift_guard);
 	" AND d.objsubid OPERATOR(pg_catalog.=) 0" \
 	" AND d.objid OPERATOR(pg_catalog.=) r.target::pg_catalog.oid)"
 
+/* Forget the alias sources that were dropped (1.2). */
+#define CTC_SQL_FORGET_DROPPED_ALIASES \
+	"DELETE FROM %1$s.ct_cleanup_alias AS a WHERE EXISTS" \
+	" (SELECT 1 FROM pg_catalog.pg_event_trigger_dropped_objects() AS d" \
+	" WHERE d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass" \
+	" AND d.objsubid OPERATOR(pg_catalog.=) 0" \
+	" AND d.objid OPERATOR(pg_catalog.=) a.source::pg_catalog.oid)"
+
 static Datum ctc_run_report(FunctionCallInfo fcinfo, const char *report);
 static void ctc_require_unique_report(CtcCaller *c, const char *report);
 
@@ -169,7 +177,7 @@ ctc_require_unique_report(CtcCaller *c, const char *report)
  *
  * On sql_drop: refuse (2BP01) to drop a registered table whose registered
  * children are not dropped with it, naming them; otherwise remove the rules
- * of every dropped table.  Does nothing while the extension itself is being
+ * of every dropped table, and the alias sources that were dropped.  Does nothing while the extension itself is being
  * dropped.
  */
 Datum
@@ -214,6 +222,8 @@ ct_cleanup_drift_guard(PG_FUNCTION_ARGS)
 						 quote_literal_cstr(child))));
 	}
 	ctc_registry_exec(&c, CTC_SQL_FORGET_DROPPED, 0, NULL, NULL, NULL);
+	if (OidIsValid(get_relname_relid("ct_cleanup_alias", c.ext_schema)))
+		ctc_registry_exec(&c, CTC_SQL_FORGET_DROPPED_ALIASES, 0, NULL, NULL, NULL);
 	SPI_finish();
 	ctc_run_as_end(&as);
 	PG_RETURN_VOID();

@@ -13,6 +13,13 @@
  * columns exist and are uuid, the foreign key still joins child to parent, all
  * tables have one owner.  Each failure is a clear error naming the object.
  *
+ * A table may have several rules (1.2).  ctc_resolve_rules() expands them into
+ * paths: a pair or either rule is one path; a child rule gets one path per
+ * path of its parent table, each a chain of joins up to one pair or either
+ * rule (see CtcRule).  Aliases (ct_cleanup_alias) are loaded and checked
+ * here too, and ctc_find_blockers() lists the foreign keys into registered
+ * tables that no rule follows.
+ *
  * The registry is read and written as the extension owner; only roles with
  * the privileges of that owner (and superusers) may change it, or the
  * settings (ct_settings.c shares ctc_registry_begin/exec/end for that).
@@ -63,6 +70,11 @@ PG_FUNCTION_INFO_V1(ct_cleanup_register);
 PG_FUNCTION_INFO_V1(ct_cleanup_register_either);
 PG_FUNCTION_INFO_V1(ct_cleanup_register_child);
 PG_FUNCTION_INFO_V1(ct_cleanup_unregister);
+PG_FUNCTION_INFO_V1(ct_cleanup_register_alias);
+PG_FUNCTION_INFO_V1(ct_cleanup_unregister_alias);
+
+/* Most paths a resolved registry may have (see CtcRule). */
+#define CTC_MAX_PATHS	1000
 
 const char *const ctc_category_names[CTC_NUM_CATEGORIES] = {
 	"messages",
@@ -84,19 +96,58 @@ const char *const ctc_category_names[CTC_NUM_CATEGORIES] = {
 /* Statements on the registry; %1$s is the quoted extension schema. */
 #define CTC_SQL_RULES \
 	"SELECT category, target::pg_catalog.oid, kind, columns[1], columns[2]," \
-	" parent::pg_catalog.oid, fk FROM %1$s.ct_cleanup_rules ORDER BY position"
+	" parent::pg_catalog.oid, fk, id, position" \
+	" FROM %1$s.ct_cleanup_rules ORDER BY position"
+/* The same for versions before 1.2, whose view has no id: one rule per table. */
+#define CTC_SQL_RULES_11 \
+	"SELECT category, target::pg_catalog.oid, kind, columns[1], columns[2]," \
+	" parent::pg_catalog.oid, fk, position, position" \
+	" FROM %1$s.ct_cleanup_rules ORDER BY position"
+/* Same kind and columns (or parent and key): replaced; else added. */
 #define CTC_SQL_UPSERT_COLUMNS \
+	"INSERT INTO %1$s.ct_cleanup_rule AS r" \
+	" (target, category, kind, column_a, column_b) VALUES ($1, $2, $3, $4, $5)" \
+	" ON CONFLICT (target, kind, column_a, column_b) WHERE kind OPERATOR(pg_catalog.<>) 'child'" \
+	" DO UPDATE SET category = EXCLUDED.category" \
+	" RETURNING r.id, r.xmax OPERATOR(pg_catalog.=) '0'::pg_catalog.xid"
+#define CTC_SQL_UPSERT_CHILD \
+	"INSERT INTO %1$s.ct_cleanup_rule AS r" \
+	" (target, category, kind, parent, fk) VALUES ($1, $2, 'child', $3, $4)" \
+	" ON CONFLICT (target, parent, fk) WHERE kind OPERATOR(pg_catalog.=) 'child'" \
+	" DO UPDATE SET category = EXCLUDED.category" \
+	" RETURNING r.id, r.xmax OPERATOR(pg_catalog.=) '0'::pg_catalog.xid"
+/* The same for versions before 1.2: one rule per table, replaced. */
+#define CTC_SQL_UPSERT_COLUMNS_11 \
 	"INSERT INTO %1$s.ct_cleanup_rule AS r" \
 	" (target, category, kind, column_a, column_b) VALUES ($1, $2, $3, $4, $5)" \
 	" ON CONFLICT (target) DO UPDATE SET category = EXCLUDED.category," \
 	" kind = EXCLUDED.kind, column_a = EXCLUDED.column_a," \
-	" column_b = EXCLUDED.column_b, parent = NULL, fk = NULL"
-#define CTC_SQL_UPSERT_CHILD \
+	" column_b = EXCLUDED.column_b, parent = NULL, fk = NULL" \
+	" RETURNING r.id, true"
+#define CTC_SQL_UPSERT_CHILD_11 \
 	"INSERT INTO %1$s.ct_cleanup_rule AS r" \
 	" (target, category, kind, parent, fk) VALUES ($1, $2, 'child', $3, $4)" \
 	" ON CONFLICT (target) DO UPDATE SET category = EXCLUDED.category," \
 	" kind = EXCLUDED.kind, column_a = NULL, column_b = NULL," \
-	" parent = EXCLUDED.parent, fk = EXCLUDED.fk"
+	" parent = EXCLUDED.parent, fk = EXCLUDED.fk" \
+	" RETURNING r.id, true"
+/* The rules of one table, described for a NOTICE. */
+#define CTC_SQL_TABLE_RULES \
+	"SELECT pg_catalog.format('#%%s %%s %%s (category %%s)', id, kind," \
+	" CASE WHEN kind OPERATOR(pg_catalog.=) 'child'" \
+	" THEN pg_catalog.format('of %%s through %%I', parent, fk)" \
+	" ELSE pg_catalog.format('(%%I, %%I)', columns[1], columns[2]) END, category)" \
+	" FROM %1$s.ct_cleanup_rules WHERE target OPERATOR(pg_catalog.=) $1 ORDER BY id"
+#define CTC_SQL_ALIASES \
+	"SELECT kind, source::pg_catalog.oid, alias_column, person_column" \
+	" FROM %1$s.ct_cleanup_alias ORDER BY kind, id"
+#define CTC_SQL_UPSERT_ALIAS \
+	"INSERT INTO %1$s.ct_cleanup_alias AS a (kind, source, alias_column, person_column)" \
+	" VALUES ($1, $2, $3, $4) ON CONFLICT (kind, source) DO UPDATE" \
+	" SET alias_column = EXCLUDED.alias_column, person_column = EXCLUDED.person_column"
+#define CTC_SQL_UNREGISTER_ALIAS \
+	"DELETE FROM %1$s.ct_cleanup_alias" \
+	" WHERE kind OPERATOR(pg_catalog.=) $1 AND source OPERATOR(pg_catalog.=) $2"
 #define CTC_SQL_IS_REGISTERED \
 	"SELECT 1 FROM %1$s.ct_cleanup_rule WHERE target OPERATOR(pg_catalog.=) $1"
 #define CTC_SQL_ANCESTORS \
@@ -119,6 +170,8 @@ static CtcRunAs ctc_registry_as;
 static void ctc_refuse_deferred(Relation rel, Trigger *trig);
 static bool ctc_action_crosses(const CtcRule *rules, int nrules, Oid relid,
 							   Trigger *trig);
+static void ctc_check_owner(const CtcRule *rules, int self, Oid *owner);
+static Oid	ctc_rel_owner(Oid relid);
 static void ctc_check_table(Oid relid, LOCKMODE lockmode, bool registered,
 							const char *category, char **qualname, Oid *owner);
 static void ctc_check_column(Oid relid, const char *qualname, const char *column);
@@ -134,6 +187,11 @@ static void ctc_check_category(const char *category);
 static void ctc_require_args(FunctionCallInfo fcinfo, int nargs);
 static bool ctc_is_registered(CtcCaller *c, Oid relid);
 static void ctc_register_columns(FunctionCallInfo fcinfo, CtcRuleKind kind);
+static void ctc_notice_rules(CtcCaller *c, Oid relid, const char *qualname);
+static bool ctc_multi_rule(CtcCaller *c);
+static void ctc_check_alias_source(Oid relid, LOCKMODE lockmode, char **qualname,
+								   Oid *owner);
+static const char *ctc_alias_kind(FunctionCallInfo fcinfo);
 
 
 /*
@@ -166,9 +224,13 @@ ctc_load_rules(CtcCaller *c, int *nrules)
 	CtcRunAs	as;
 	int			rc;
 
+	Oid			view = get_relname_relid("ct_cleanup_rules", c->ext_schema);
+	bool		has_id = OidIsValid(view) && get_attnum(view, "id") != InvalidAttrNumber;
+
 	ctc_run_as(&as, c->ext_owner, 0);
 	SPI_connect();
-	plan = ctc_fixed_plan(psprintf(CTC_SQL_RULES, c->schema_quoted), 0, NULL);
+	plan = ctc_fixed_plan(psprintf(has_id ? CTC_SQL_RULES : CTC_SQL_RULES_11,
+								   c->schema_quoted), 0, NULL);
 	rc = SPI_execute_snapshot(plan, NULL, NULL, GetLatestSnapshot(),
 							  InvalidSnapshot, true, false, 0);
 	if (rc != SPI_OK_SELECT)
@@ -198,6 +260,8 @@ ctc_load_rules(CtcCaller *c, int *nrules)
 		rule->column_a = ctc_spi_strdup(SPI_getvalue(tup, desc, 4));
 		rule->column_b = ctc_spi_strdup(SPI_getvalue(tup, desc, 5));
 		rule->fk_name = ctc_spi_strdup(SPI_getvalue(tup, desc, 7));
+		rule->rule_id = DatumGetInt64(SPI_getbinval(tup, desc, 8, &isnull));
+		rule->position = (int) DatumGetInt64(SPI_getbinval(tup, desc, 9, &isnull));
 	}
 	SPI_finish();
 	ctc_run_as_end(&as);
@@ -206,77 +270,168 @@ ctc_load_rules(CtcCaller *c, int *nrules)
 
 /*
  * ctc_resolve_rules
- *		Lock every registered table with lockmode and check each rule against
- *		the catalogs, filling the resolved fields.  *owner receives the one
- *		owner of all the tables (InvalidOid when there are none).
+ *		Lock every registered table with lockmode, check each rule against
+ *		the catalogs, and return the registry's paths (see CtcRule) in
+ *		processing order, resolved; *npaths receives their number.  *owner
+ *		receives the one owner of all the tables (InvalidOid when there are
+ *		none).  rules (from ctc_load_rules) get their category index.
  *
  * Tables are locked in processing order, the same in every backend.  Locking
  * before looking a table up makes the catalog state stable until commit.
+ * Rules come parents first (ct_cleanup_rules orders by depth), so every path
+ * of a child rule's parent table exists when the child is resolved.
  */
-void
-ctc_resolve_rules(CtcRule *rules, int nrules, LOCKMODE lockmode, Oid *owner)
+CtcRule *
+ctc_resolve_rules(CtcRule *rules, int nrules, LOCKMODE lockmode, Oid *owner,
+				  int *npaths)
 {
-	*owner = InvalidOid;
+	CtcRule    *paths = palloc(sizeof(CtcRule) * Max(nrules, 1));
+	int			n = 0;
+	int			size = Max(nrules, 1);
 
+	*owner = InvalidOid;
 	for (int i = 0; i < nrules; i++)
 	{
 		CtcRule    *rule = &rules[i];
+		int			nparents = 0;
+		int			limit;
 
 		rule->category_index = ctc_category_index(rule->category);
 		rule->parent = -1;
-		rule->root = i;
 		ctc_check_table(rule->relid, lockmode, true, rule->category,
 						&rule->qualname, &rule->owner);
 		ctc_find_leaves(rule);
 
-		if (rule->kind == CTC_RULE_CHILD)
-		{
-			for (int j = 0; j < i; j++)
-			{
-				if (rules[j].relid == rule->parent_relid)
-					rule->parent = j;
-			}
-			if (rule->parent < 0)
-				ereport(ERROR,
-						(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-						 errmsg("parent of registered table %s is not registered",
-								rule->qualname),
-						 errdetail("The rule names parent table OID %u, which has no rule of its own.",
-								   rule->parent_relid),
-						 errhint("Register the parent again, or unregister %s.",
-								 rule->qualname)));
-			ctc_resolve_fk(rule, &rules[rule->parent]);
-			rule->root = rules[rule->parent].root;
-		}
-		else
+		if (rule->kind != CTC_RULE_CHILD)
 		{
 			ctc_check_column(rule->relid, rule->qualname, rule->column_a);
 			ctc_check_column(rule->relid, rule->qualname, rule->column_b);
 		}
+		ctc_check_owner(rules, i, owner);
 
-		if (!OidIsValid(*owner))
-			*owner = rule->owner;
-		else if (rule->owner != *owner)
+		/* one path per path of the parent table, or the rule itself */
+		limit = rule->kind == CTC_RULE_CHILD ? n : 1;
+		for (int j = 0; j < limit; j++)
+		{
+			CtcRule    *path;
+
+			if (rule->kind == CTC_RULE_CHILD && paths[j].relid != rule->parent_relid)
+				continue;
+			if (n >= CTC_MAX_PATHS)
+				ereport(ERROR,
+						(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+						 errmsg("the registry has more than %d paths from a table to a pair",
+								CTC_MAX_PATHS),
+						 errdetail("Each rule of a parent table gives each child rule below it a path of its own; rule #" INT64_FORMAT " of %s is the one past the limit.",
+								   rule->rule_id, rule->qualname),
+						 errhint("Give the tables fewer rules, or register fewer levels of children.")));
+			if (n == size)
+			{
+				size *= 2;
+				paths = repalloc(paths, sizeof(CtcRule) * size);
+			}
+			path = &paths[n];
+			*path = *rule;
+			path->root = n;
+			if (rule->kind == CTC_RULE_CHILD)
+			{
+				if (nparents == 0)
+					ctc_resolve_fk(rule, &paths[j]);
+				path->nkeys = rule->nkeys;
+				path->fk_columns = rule->fk_columns;
+				path->ref_columns = rule->ref_columns;
+				path->eq_operators = rule->eq_operators;
+				path->parent = j;
+				path->root = paths[j].root;
+			}
+			nparents++;
+			n++;
+		}
+		if (rule->kind == CTC_RULE_CHILD && nparents == 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-					 errmsg("registered tables %s and %s have different owners",
-							rules[0].qualname, rule->qualname),
-					 errdetail("A cleanup deletes as the owner of the registered tables, so they must all have one owner; %s is owned by role \"%s\", %s by role \"%s\".",
-							   rules[0].qualname, GetUserNameFromId(*owner, false),
-							   rule->qualname, GetUserNameFromId(rule->owner, false)),
-					 errhint("Run ALTER TABLE %s OWNER TO %s.", rule->qualname,
-							 quote_identifier(GetUserNameFromId(*owner, false)))));
+					 errmsg("parent of registered table %s is not registered",
+							rule->qualname),
+					 errdetail("The rule names parent table OID %u, which has no rule of its own.",
+							   rule->parent_relid),
+					 errhint("Register the parent again, or unregister %s.",
+							 rule->qualname)));
 	}
+
+	/* each table's first path counts its paths */
+	for (int i = 0; i < n; i++)
+	{
+		paths[i].first = i;
+		paths[i].npaths = 0;
+		for (int j = 0; j < i; j++)
+		{
+			if (paths[j].relid == paths[i].relid)
+			{
+				paths[i].first = j;
+				break;
+			}
+		}
+		paths[paths[i].first].npaths++;
+	}
+	*npaths = n;
+	return paths;
+}
+
+/*
+ * ctc_check_owner
+ *		Refuse registered tables of different owners: rules[self] against
+ *		*owner, the owner of the tables before it (set from the first).
+ */
+static void
+ctc_check_owner(const CtcRule *rules, int self, Oid *owner)
+{
+	const CtcRule *rule = &rules[self];
+
+	if (!OidIsValid(*owner))
+		*owner = rule->owner;
+	else if (rule->owner != *owner)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("registered tables %s and %s have different owners",
+						rules[0].qualname, rule->qualname),
+				 errdetail("A cleanup deletes as the owner of the registered tables, so they must all have one owner; %s is owned by role \"%s\", %s by role \"%s\".",
+						   rules[0].qualname, GetUserNameFromId(*owner, false),
+						   rule->qualname, GetUserNameFromId(rule->owner, false)),
+				 errhint("Run ALTER TABLE %s OWNER TO %s.", rule->qualname,
+						 quote_identifier(GetUserNameFromId(*owner, false)))));
+}
+
+/*
+ * ctc_describe_rule
+ *		The rule of path "self" in words, for ct_cleanup_explain() and
+ *		messages: "pair (a, b)", "either (a, b)", "child of t through k".
+ */
+char *
+ctc_describe_rule(const CtcRule *rules, int self)
+{
+	const CtcRule *r = &rules[self];
+
+	if (r->kind == CTC_RULE_CHILD)
+		return psprintf("child of %s through %s",
+						quote_qualified_identifier(get_namespace_name(get_rel_namespace(r->parent_relid)),
+												   get_rel_name(r->parent_relid)),
+						quote_identifier(r->fk_name));
+	return psprintf("%s (%s, %s)", r->kind == CTC_RULE_PAIR ? "pair" : "either",
+					quote_identifier(r->column_a), quote_identifier(r->column_b));
 }
 
 /*
  * ctc_delete_order
- *		An order of the rules in which each table's rows are deleted before
+ *		An order of the paths in which each table's rows are deleted before
  *		the rows of every registered table it references through any foreign
  *		key (not only the rules' own; keys declared on a partition or child
  *		only, and keys to a partition of a registered table, included), so
- *		that one DELETE per table passes the foreign-key checks at the end of
- *		each; NULL when registered tables reference each other in a cycle.
+ *		that the DELETEs of each table pass the foreign-key checks at the end
+ *		of each; a table's paths are deleted one after another.  NULL when
+ *		registered tables reference each other in a cycle, or when a table
+ *		with several paths references itself with NO ACTION or RESTRICT (one
+ *		path's DELETE could leave rows another path deletes referencing
+ *		rows already gone): then everything runs in one statement.
  */
 int *
 ctc_delete_order(const CtcRule *rules, int nrules)
@@ -284,14 +439,21 @@ ctc_delete_order(const CtcRule *rules, int nrules)
 	bool	   *refs = palloc0(sizeof(bool) * nrules * nrules); /* [i][j]: i -> j */
 	bool	   *placed = palloc0(sizeof(bool) * nrules);
 	int		   *order = palloc(sizeof(int) * nrules);
+	int			ntables = 0;
+	int			nplaced = 0;
 	Relation	rel = table_open(ConstraintRelationId, AccessShareLock);
 
+	/* tables are represented by their first paths */
 	for (int i = 0; i < nrules; i++)
 	{
 		/* keys of the table and of each partition or child (its own, too) */
-		List	   *all = find_all_inheritors(rules[i].relid, AccessShareLock, NULL);
+		List	   *all;
 		ListCell   *lc;
 
+		if (rules[i].first != i)
+			continue;
+		ntables++;
+		all = find_all_inheritors(rules[i].relid, AccessShareLock, NULL);
 		foreach(lc, all)
 		{
 			ScanKeyData key;
@@ -310,8 +472,19 @@ ctc_delete_order(const CtcRule *rules, int nrules)
 				if (con->contype != CONSTRAINT_FOREIGN)
 					continue;
 				j = ctc_rule_of_relation(rules, nrules, con->confrelid);
-				if (j >= 0 && j != i)
+				if (j < 0)
+					continue;
+				j = rules[j].first;
+				if (j != i)
 					refs[i * nrules + j] = true;
+				else if (rules[i].npaths > 1 &&
+						 (con->confdeltype == FKCONSTR_ACTION_NOACTION ||
+						  con->confdeltype == FKCONSTR_ACTION_RESTRICT))
+				{
+					systable_endscan(scan);
+					table_close(rel, AccessShareLock);
+					return NULL;
+				}
 			}
 			systable_endscan(scan);
 		}
@@ -319,7 +492,7 @@ ctc_delete_order(const CtcRule *rules, int nrules)
 	table_close(rel, AccessShareLock);
 
 	/* repeatedly take a table no unplaced table references, last rules first */
-	for (int n = 0; n < nrules; n++)
+	for (int t = 0; t < ntables; t++)
 	{
 		int			next = -1;
 
@@ -327,18 +500,23 @@ ctc_delete_order(const CtcRule *rules, int nrules)
 		{
 			bool		referenced = false;
 
-			if (placed[j])
+			if (placed[j] || rules[j].first != j)
 				continue;
 			for (int i = 0; i < nrules && !referenced; i++)
-				referenced = !placed[i] && refs[i * nrules + j];
+				referenced = !placed[i] && rules[i].first == i && refs[i * nrules + j];
 			if (!referenced)
 				next = j;
 		}
 		if (next < 0)
 			return NULL;		/* a cycle */
 		placed[next] = true;
-		order[n] = next;
+		for (int k = next; k < nrules; k++)
+		{
+			if (rules[k].first == next)
+				order[nplaced++] = k;
+		}
 	}
+	Assert(nplaced == nrules);
 	return order;
 }
 
@@ -436,7 +614,7 @@ ctc_check_deferred(const CtcRule *rules, int nrules, int *nwatched, bool *cross)
  * ctc_action_crosses
  *		Does the ON DELETE action trigger trig, on table relid (or one of its
  *		partitions), change rows of a registered table other than through the
- *		key of a child rule whose parent is relid's rule?  A self-reference,
+ *		key of a child rule whose parent is relid's table?  A self-reference,
  *		a second key, another registered table's key, or a path through
  *		unregistered tables (relid unregistered) do: such rows may belong to
  *		another pair's rule, and which pair a batch counts them for would
@@ -451,11 +629,127 @@ ctc_action_crosses(const CtcRule *rules, int nrules, Oid relid, Trigger *trig)
 	if (child < 0)
 		return false;			/* unregistered: followed by the walk */
 	if (parent < 0 || trig->tgfoid != F_RI_FKEY_CASCADE_DEL ||
-		rules[child].kind != CTC_RULE_CHILD || rules[child].parent != parent)
+		rules[child].first == rules[parent].first)
 		return true;
-	return strcmp(ctc_root_constraint_name(trig->tgconstrrelid,
-										   get_constraint_name(trig->tgconstraint)),
-				  rules[child].fk_name) != 0;
+	return !ctc_key_followed(rules, nrules, child, rules[parent].relid,
+							 ctc_root_constraint_name(trig->tgconstrrelid,
+													  get_constraint_name(trig->tgconstraint)));
+}
+
+/*
+ * ctc_key_followed
+ *		Does a child rule of the table of path "table" follow foreign key
+ *		conname (a root constraint name) to parent_relid?
+ */
+bool
+ctc_key_followed(const CtcRule *rules, int nrules, int table, Oid parent_relid,
+				 const char *conname)
+{
+	for (int i = 0; i < nrules; i++)
+	{
+		if (rules[i].first == rules[table].first && rules[i].kind == CTC_RULE_CHILD &&
+			rules[i].parent_relid == parent_relid &&
+			strcmp(rules[i].fk_name, conname) == 0)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * ctc_find_blockers
+ *		Every foreign key into a registered table (or a partition of one)
+ *		that no rule follows, with the statement counting the referencing
+ *		rows a cleanup of the pairs would not delete: under NO ACTION or
+ *		RESTRICT they make it fail, under SET NULL or SET DEFAULT they are
+ *		kept (detached), under CASCADE they go with the pair's rows.  Keys
+ *		cloned to partitions (conparentid set) are represented by their
+ *		root.
+ */
+CtcBlocker *
+ctc_find_blockers(const CtcRule *rules, int nrules, int *nblockers)
+{
+	Relation	rel = table_open(ConstraintRelationId, AccessShareLock);
+	SysScanDesc scan;
+	HeapTuple	tup;
+	List	   *found = NIL;
+	CtcBlocker *result;
+	ListCell   *lc;
+	int			n = 0;
+
+	scan = systable_beginscan(rel, InvalidOid, false, NULL, 0, NULL);
+	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		Form_pg_constraint con = (Form_pg_constraint) GETSTRUCT(tup);
+		int			parent;
+		int			own;
+		CtcBlocker *b;
+		AttrNumber	conkey[INDEX_MAX_KEYS];
+		AttrNumber	confkey[INDEX_MAX_KEYS];
+		Oid			pfeqop[INDEX_MAX_KEYS];
+		char	   *fk_columns[INDEX_MAX_KEYS];
+		char	   *ref_columns[INDEX_MAX_KEYS];
+		char	   *eq_operators[INDEX_MAX_KEYS];
+		int			nkeys;
+
+		if (con->contype != CONSTRAINT_FOREIGN || OidIsValid(con->conparentid))
+			continue;
+		parent = ctc_rule_of_relation(rules, nrules, con->confrelid);
+		if (parent < 0)
+			continue;
+		parent = rules[parent].first;
+		own = ctc_rule_of_relation(rules, nrules, con->conrelid);
+		if (own >= 0 && ctc_key_followed(rules, nrules, own, rules[parent].relid,
+										 NameStr(con->conname)))
+			continue;
+
+		b = palloc0(sizeof(CtcBlocker));
+		b->conoid = con->oid;
+		b->conname = pstrdup(NameStr(con->conname));
+		b->relid = con->conrelid;
+		b->qualname = quote_qualified_identifier(get_namespace_name(get_rel_namespace(b->relid)),
+												 get_rel_name(b->relid));
+		b->owner = ctc_rel_owner(b->relid);
+		b->parent = parent;
+		b->action = con->confdeltype;
+		b->registered = own >= 0;
+		/* the registration it needs: in the table's own category, if any */
+		b->category = own >= 0 ? rules[rules[own].first].category : "other";
+		ctc_deconstruct_fk(tup, &nkeys, conkey, confkey, pfeqop);
+		for (int k = 0; k < nkeys; k++)
+		{
+			fk_columns[k] = pstrdup(quote_identifier(get_attname(b->relid, conkey[k], false)));
+			ref_columns[k] = pstrdup(quote_identifier(get_attname(con->confrelid, confkey[k], false)));
+			eq_operators[k] = ctc_operator_text(pfeqop[k]);
+		}
+		b->sql = ctc_build_blocker_count(rules, nrules, b, nkeys, fk_columns,
+										 ref_columns, eq_operators);
+		found = lappend(found, b);
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+
+	result = palloc(sizeof(CtcBlocker) * Max(list_length(found), 1));
+	foreach(lc, found)
+		result[n++] = *(CtcBlocker *) lfirst(lc);
+	*nblockers = n;
+	return result;
+}
+
+/*
+ * ctc_rel_owner
+ *		The owner of a relation.
+ */
+static Oid
+ctc_rel_owner(Oid relid)
+{
+	HeapTuple	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	Oid			owner;
+
+	if (!HeapTupleIsValid(tup))
+		elog(ERROR, "cache lookup failed for relation %u", relid);
+	owner = ((Form_pg_class) GETSTRUCT(tup))->relowner;
+	ReleaseSysCache(tup);
+	return owner;
 }
 
 /*
@@ -1119,8 +1413,63 @@ ctc_register_columns(FunctionCallInfo fcinfo, CtcRuleKind kind)
 	values[2] = CStringGetTextDatum(kind == CTC_RULE_PAIR ? "pair" : "either");
 	values[3] = PG_GETARG_DATUM(2);
 	values[4] = PG_GETARG_DATUM(3);
-	ctc_registry_exec(&c, CTC_SQL_UPSERT_COLUMNS, 5, argtypes, values, NULL);
+	ctc_registry_exec(&c, ctc_multi_rule(&c) ? CTC_SQL_UPSERT_COLUMNS :
+					  CTC_SQL_UPSERT_COLUMNS_11, 5, argtypes, values, NULL);
+	ctc_notice_rules(&c, relid, qualname);
 	ctc_registry_end(&c);
+}
+
+/*
+ * ctc_multi_rule
+ *		Does the installed version keep several rules per table (1.2 and
+ *		later: the registry has the unique index of the 1.2 upsert)?  The
+ *		library serves every installed version.
+ */
+static bool
+ctc_multi_rule(CtcCaller *c)
+{
+	return OidIsValid(get_relname_relid("ct_cleanup_rule_columns_key", c->ext_schema));
+}
+
+/*
+ * ctc_notice_rules
+ *		After a registration (whose INSERT ... RETURNING id, inserted is in
+ *		SPI_tuptable): a NOTICE listing the table's rules when it now has
+ *		several, or when the registration replaced a rule.
+ */
+static void
+ctc_notice_rules(CtcCaller *c, Oid relid, const char *qualname)
+{
+	bool		isnull;
+	bool		inserted = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0],
+													  SPI_tuptable->tupdesc, 2, &isnull));
+	int64		id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
+												 SPI_tuptable->tupdesc, 1, &isnull));
+	Datum		values[1] = {ObjectIdGetDatum(relid)};
+	uint64		n;
+	StringInfoData list;
+
+	if (!ctc_multi_rule(c))
+		return;					/* before 1.2: one rule per table, replaced */
+	n = ctc_registry_exec(c, CTC_SQL_TABLE_RULES, 1, (Oid[]) {REGCLASSOID}, values, NULL);
+	if (inserted && n < 2)
+		return;
+	initStringInfo(&list);
+	for (uint64 i = 0; i < n; i++)
+		appendStringInfo(&list, "%s%s", i > 0 ? "; " : "",
+						 SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1));
+	if (inserted)
+		ereport(NOTICE,
+				(errmsg("table %s now has %d rules", qualname, (int) n),
+				 errdetail("Rule #" INT64_FORMAT " was added; a row is the pair's when any rule matches it. Rules: %s.",
+						   id, list.data),
+				 errhint("To start over, remove them all with SELECT ct_cleanup_unregister(%s);",
+						 quote_literal_cstr(qualname))));
+	else
+		ereport(NOTICE,
+				(errmsg("rule #" INT64_FORMAT " of table %s was replaced", id, qualname),
+				 errdetail("It keeps its columns and takes the new category. Rules of %s: %s.",
+						   qualname, list.data)));
 }
 
 /*
@@ -1189,7 +1538,9 @@ ct_cleanup_register_child(PG_FUNCTION_ARGS)
 	values[1] = CStringGetTextDatum(category);
 	values[2] = ObjectIdGetDatum(parent);
 	values[3] = DirectFunctionCall1(namein, CStringGetDatum(fk));
-	ctc_registry_exec(&c, CTC_SQL_UPSERT_CHILD, 4, argtypes, values, NULL);
+	ctc_registry_exec(&c, ctc_multi_rule(&c) ? CTC_SQL_UPSERT_CHILD :
+					  CTC_SQL_UPSERT_CHILD_11, 4, argtypes, values, NULL);
+	ctc_notice_rules(&c, relid, qualname);
 	ctc_registry_end(&c);
 	PG_RETURN_VOID();
 }
@@ -1197,7 +1548,7 @@ ct_cleanup_register_child(PG_FUNCTION_ARGS)
 /*
  * ct_cleanup_unregister(target regclass) RETURNS void
  *
- * Remove a table's rule.  Refuses a table that is not registered, and one
+ * Remove every rule of a table.  Refuses a table that is not registered, and one
  * that registered children still reference (naming them).  Works for a
  * dropped table too, given its OID.  Extension owner or superuser only.
  */
@@ -1240,6 +1591,199 @@ ct_cleanup_unregister(PG_FUNCTION_ARGS)
 	}
 
 	ctc_registry_exec(&c, CTC_SQL_UNREGISTER, 1, argtypes, values, NULL);
+	ctc_registry_end(&c);
+	PG_RETURN_VOID();
+}
+
+/*
+ * ctc_load_aliases
+ *		Every alias source (ct_cleanup_alias), read as the extension owner
+ *		from the latest committed state; ctc_resolve_aliases() checks them.
+ */
+CtcAlias *
+ctc_load_aliases(CtcCaller *c, int *naliases)
+{
+	CtcAlias   *aliases;
+	SPIPlanPtr	plan;
+	CtcRunAs	as;
+	int			rc;
+
+	/* versions before 1.2 have no aliases */
+	if (!OidIsValid(get_relname_relid("ct_cleanup_alias", c->ext_schema)))
+	{
+		*naliases = 0;
+		return palloc(sizeof(CtcAlias));
+	}
+	ctc_run_as(&as, c->ext_owner, 0);
+	SPI_connect();
+	plan = ctc_fixed_plan(psprintf(CTC_SQL_ALIASES, c->schema_quoted), 0, NULL);
+	rc = SPI_execute_snapshot(plan, NULL, NULL, GetLatestSnapshot(),
+							  InvalidSnapshot, true, false, 0);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "reading the ct_cleanup aliases failed: %s",
+			 SPI_result_code_string(rc));
+	*naliases = (int) SPI_processed;
+	aliases = SPI_palloc(sizeof(CtcAlias) * Max(*naliases, 1));
+	for (int i = 0; i < *naliases; i++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[i];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		bool		isnull;
+
+		memset(&aliases[i], 0, sizeof(CtcAlias));
+		aliases[i].trainer = strcmp(SPI_getvalue(tup, desc, 1), "trainer") == 0;
+		aliases[i].relid = DatumGetObjectId(SPI_getbinval(tup, desc, 2, &isnull));
+		aliases[i].alias_column = ctc_spi_strdup(SPI_getvalue(tup, desc, 3));
+		aliases[i].person_column = ctc_spi_strdup(SPI_getvalue(tup, desc, 4));
+	}
+	SPI_finish();
+	ctc_run_as_end(&as);
+	return aliases;
+}
+
+/*
+ * ctc_resolve_aliases
+ *		Lock every alias source (AccessShareLock) and check it against the
+ *		catalogs as at registration; fill in name, owner and query.
+ */
+void
+ctc_resolve_aliases(CtcAlias *aliases, int naliases)
+{
+	for (int i = 0; i < naliases; i++)
+	{
+		CtcAlias   *a = &aliases[i];
+
+		ctc_check_alias_source(a->relid, AccessShareLock, &a->qualname, &a->owner);
+		ctc_check_column(a->relid, a->qualname, a->alias_column);
+		ctc_check_column(a->relid, a->qualname, a->person_column);
+		a->sql = ctc_build_alias_query(a);
+	}
+}
+
+/*
+ * ctc_check_alias_source
+ *		Lock relid and check that it can hold aliases: a permanent table,
+ *		partitioned table, view or materialized view of the application.
+ */
+static void
+ctc_check_alias_source(Oid relid, LOCKMODE lockmode, char **qualname, Oid *owner)
+{
+	HeapTuple	tup;
+	Form_pg_class form;
+
+	LockRelationOid(relid, lockmode);
+	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	if (!HeapTupleIsValid(tup))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("alias source with OID %u no longer exists", relid),
+				 errhint("Remove it with SELECT ct_cleanup_unregister_alias(kind, %u) for its kind (see ct_cleanup_aliases).",
+						 relid)));
+	form = (Form_pg_class) GETSTRUCT(tup);
+	*qualname = quote_qualified_identifier(get_namespace_name(form->relnamespace),
+										   NameStr(form->relname));
+	*owner = form->relowner;
+	if (form->relkind != RELKIND_RELATION && form->relkind != RELKIND_PARTITIONED_TABLE &&
+		form->relkind != RELKIND_VIEW && form->relkind != RELKIND_MATVIEW)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s is not a table or view", *qualname),
+				 errdetail("Aliases are read from a table, partitioned table, view or materialized view.")));
+	if (IsSystemClass(relid, form) || form->relpersistence == RELPERSISTENCE_TEMP)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s cannot be an alias source", *qualname),
+				 errdetail("System catalogs and temporary relations cannot hold aliases.")));
+	ReleaseSysCache(tup);
+}
+
+/*
+ * ctc_alias_kind
+ *		The kind argument of the alias functions: "client" or "trainer".
+ */
+static const char *
+ctc_alias_kind(FunctionCallInfo fcinfo)
+{
+	char	   *kind = text_to_cstring(PG_GETARG_TEXT_PP(0));
+
+	if (strcmp(kind, "client") != 0 && strcmp(kind, "trainer") != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid alias kind \"%s\"", kind),
+				 errhint("The kind is \"client\" or \"trainer\": whose second ids the source holds.")));
+	return kind;
+}
+
+/*
+ * ct_cleanup_register_alias(kind text, source regclass, alias_column name,
+ *                           person_column name) RETURNS void
+ *
+ * Register (or re-register) an alias source: the values of alias_column in
+ * the rows of source whose person_column holds a client's (kind client) or
+ * trainer's own id are that person's ids too, which every rule then matches.
+ * Both columns are uuid.  Extension owner or superuser only.
+ */
+Datum
+ct_cleanup_register_alias(PG_FUNCTION_ARGS)
+{
+	CtcCaller	c;
+	const char *kind;
+	Oid			relid;
+	char	   *alias_column;
+	char	   *person_column;
+	char	   *qualname;
+	Oid			owner;
+	Oid			argtypes[4] = {TEXTOID, REGCLASSOID, NAMEOID, NAMEOID};
+	Datum		values[4];
+
+	ctc_registry_begin(fcinfo, &c, 4);
+	kind = ctc_alias_kind(fcinfo);
+	relid = PG_GETARG_OID(1);
+	alias_column = NameStr(*PG_GETARG_NAME(2));
+	person_column = NameStr(*PG_GETARG_NAME(3));
+
+	ctc_check_alias_source(relid, AccessShareLock, &qualname, &owner);
+	ctc_check_column(relid, qualname, alias_column);
+	ctc_check_column(relid, qualname, person_column);
+	if (strcmp(alias_column, person_column) == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("both columns of alias source %s are \"%s\"", qualname, alias_column),
+				 errdetail("The second id and the person's own id are two different columns.")));
+
+	values[0] = CStringGetTextDatum(kind);
+	values[1] = ObjectIdGetDatum(relid);
+	values[2] = PG_GETARG_DATUM(2);
+	values[3] = PG_GETARG_DATUM(3);
+	ctc_registry_exec(&c, CTC_SQL_UPSERT_ALIAS, 4, argtypes, values, NULL);
+	ctc_registry_end(&c);
+	PG_RETURN_VOID();
+}
+
+/*
+ * ct_cleanup_unregister_alias(kind text, source regclass) RETURNS void
+ *
+ * Remove an alias source.  Works for a dropped relation too, given its OID.
+ * Extension owner or superuser only.
+ */
+Datum
+ct_cleanup_unregister_alias(PG_FUNCTION_ARGS)
+{
+	CtcCaller	c;
+	const char *kind;
+	Oid			argtypes[2] = {TEXTOID, REGCLASSOID};
+	Datum		values[2];
+
+	ctc_registry_begin(fcinfo, &c, 2);
+	kind = ctc_alias_kind(fcinfo);
+	values[0] = CStringGetTextDatum(kind);
+	values[1] = PG_GETARG_DATUM(1);
+	if (ctc_registry_exec(&c, CTC_SQL_UNREGISTER_ALIAS, 2, argtypes, values, NULL) == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s is not a %s alias source",
+						DatumGetCString(DirectFunctionCall1(regclassout, values[1])), kind),
+				 errhint("SELECT * FROM ct_cleanup_aliases lists them.")));
 	ctc_registry_end(&c);
 	PG_RETURN_VOID();
 }

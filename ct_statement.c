@@ -3,18 +3,20 @@
  * ct_statement.c
  *		Build the SQL that a cleanup (or preview) runs.
  *
- * One engine for one pair and for many: every statement joins the rule's
+ * One engine for one pair and for many: every statement joins the path's
  * table with a pairs relation p(c, t, i), where i is the pair's position.
- * For many pairs p is the two arrays $1 uuid[] (clients) and $2 uuid[]
- * (trainers) unnested WITH ORDINALITY; for one pair it is the row of the
- * two uuid parameters $1, $2, the same statement otherwise (measured: with
- * arrays, a single pair's statements cost 0.2-0.3 ms more, re-planned or
- * not).  Each rule has four statements (ctc_build_delete, ctc_build_count):
+ * For many pairs p is the arrays $1 uuid[] (clients), $2 uuid[] (trainers)
+ * and $3 int8[] (positions) unnested together: the pairs with their aliases
+ * (ctc_expand_pairs), where one pair may have several (c, t) rows.  For one
+ * pair without aliases it is the row of the two uuid parameters $1, $2, the
+ * same statement otherwise (measured: with arrays, a single pair's
+ * statements cost 0.2-0.3 ms more, re-planned or not).  Each path (see
+ * CtcRule) has four statements (ctc_build_delete, ctc_build_count):
  *
  *	DELETE FROM app.message_read_status AS t
  *	USING app.messages AS a1,
- *	      (SELECT DISTINCT ON (...) ... FROM ROWS FROM (unnest($1), unnest($2))
- *	       WITH ORDINALITY AS u(c, t, i) ORDER BY ...) AS p
+ *	      (SELECT DISTINCT ON (...) ... FROM ROWS FROM (unnest($1), unnest($2),
+ *	       unnest($3)) AS u(c, t, i) ORDER BY ...) AS p
  *	WHERE a1.id OPERATOR(pg_catalog.=) t.message_id
  *	  AND (a1.sender_id OPERATOR(pg_catalog.=) p.c AND a1.recipient_id OPERATOR(pg_catalog.=) p.t
  *	       OR a1.sender_id OPERATOR(pg_catalog.=) p.t AND a1.recipient_id OPERATOR(pg_catalog.=) p.c)
@@ -30,6 +32,13 @@
  * many, "WITH d AS (DELETE ... RETURNING p.i) SELECT i, count(*) ... GROUP BY
  * i" counts per pair without returning rows.  The counting statements are
  * the same joins with SELECT.
+ *
+ * A table with several paths is deleted from once per path, in path order;
+ * a row that several paths match goes with the first DELETE that reaches it.
+ * Its counting statements count each row once, like that: path k's excludes
+ * the rows of its table that an earlier path matches for the same pair, or
+ * that any path matches for an earlier pair (NOT EXISTS), which is what the
+ * pairs of a batch, deleted one at a time in the given order, would delete.
  *
  * When registered tables reference each other in a cycle, no order of
  * per-table DELETEs passes every foreign-key check, and the cleanup runs one
@@ -53,10 +62,10 @@
 
 #define CTC_UUID_EQ		"OPERATOR(pg_catalog.=)"
 
-/* The pairs, in order, with their positions. */
+/* The pairs with their aliases, and their positions. */
 #define CTC_PAIRS \
 	"ROWS FROM (pg_catalog.unnest($1::pg_catalog.uuid[])," \
-	" pg_catalog.unnest($2::pg_catalog.uuid[])) WITH ORDINALITY"
+	" pg_catalog.unnest($2::pg_catalog.uuid[]), pg_catalog.unnest($3::pg_catalog.int8[]))"
 
 /* One pair, given as two uuid parameters. */
 #define CTC_ONE_PAIR \
@@ -68,72 +77,118 @@
 	" FROM " CTC_PAIRS " AS u(c, t, i)" \
 	" ORDER BY LEAST(u.c, u.t), GREATEST(u.c, u.t), u.i)"
 
-static void ctc_append_pairs(StringInfo buf, const CtcRule *root, bool many);
+/* Aliases of a path's statement: its row, the ancestors' prefix, the pairs. */
+typedef struct CtcNames
+{
+	const char *row;			/* "t" */
+	const char *ancestor;		/* "a": a1, a2, ... */
+	const char *pairs;			/* "p" */
+} CtcNames;
+
+static const CtcNames ctc_outer = {"t", "a", "p"};
+
+static void ctc_append_pairs(StringInfo buf, const CtcRule *root, bool many,
+							 const char *alias);
 static void ctc_append_joins(StringInfo buf, const CtcRule *rules, int self,
-							 bool with_from, bool many);
+							 const char *lead, const CtcNames *names, bool many);
 static void ctc_append_pair_match(StringInfo buf, const CtcRule *rule,
-								  const char *alias);
+								  const char *alias, const char *pairs);
 static void ctc_append_fk_join(StringInfo buf, const CtcRule *rule,
 							   const char *parent, const char *child);
 static void ctc_append_keys(StringInfo buf, const CtcRule *rules, int nrules,
 							int self);
+static void ctc_append_exclusions(StringInfo buf, const CtcRule *rules,
+								  int nrules, int self, bool many);
 
 
 /*
  * ctc_append_pairs
- *		The pairs relation "p" for rules whose root rule is "root": with
- *		many, the arrays $1, $2 unnested; else the one pair $1, $2 (uuid) as a
- *		row of its own, which the planner pulls up into the conditions, so
- *		that the statement for one pair plans as "WHERE t.a = $1 ...".
+ *		The pairs relation, named alias, for paths whose root rule is "root":
+ *		with many, the arrays $1, $2, $3 unnested; else the one pair $1, $2
+ *		(uuid) as a row of its own, which the planner pulls up into the
+ *		conditions, so that the statement for one pair plans as
+ *		"WHERE t.a = $1 ...".
  */
 static void
-ctc_append_pairs(StringInfo buf, const CtcRule *root, bool many)
+ctc_append_pairs(StringInfo buf, const CtcRule *root, bool many, const char *alias)
 {
 	if (!many)
-		appendStringInfoString(buf, CTC_ONE_PAIR " AS p");
+		appendStringInfo(buf, CTC_ONE_PAIR " AS %s", alias);
 	else if (root->kind == CTC_RULE_EITHER)
-		appendStringInfoString(buf, CTC_UNORDERED_PAIRS " AS p");
+		appendStringInfo(buf, CTC_UNORDERED_PAIRS " AS %s", alias);
 	else
-		appendStringInfoString(buf, CTC_PAIRS " AS p(c, t, i)");
+		appendStringInfo(buf, CTC_PAIRS " AS %s(c, t, i)", alias);
 }
 
 /*
  * ctc_append_joins
- *		For rule "self", the relations after its own table ("a1, ..., p",
- *		preceded by " USING " or ", " as with_from says) and the WHERE
- *		clause that joins them: each child to its parent through the rule's
- *		foreign key, the root to the pairs.
+ *		For path "self", the relations after its own table (ancestors, then
+ *		the pairs, preceded by lead: " USING ", ", " or " FROM ") and the
+ *		WHERE clause that joins them: each child to its parent through the
+ *		rule's foreign key, the root to the pairs.  names gives the aliases:
+ *		the path's row, the prefix of the ancestors (a1 its parent, a2 the
+ *		parent's parent, ...) and the pairs.
  */
 static void
-ctc_append_joins(StringInfo buf, const CtcRule *rules, int self, bool with_from,
-				 bool many)
+ctc_append_joins(StringInfo buf, const CtcRule *rules, int self, const char *lead,
+				 const CtcNames *names, bool many)
 {
 	int			depth = 0;
 	int			r;
-	char		alias[16] = "t";
+	char		alias[NAMEDATALEN];
 
-	appendStringInfoString(buf, with_from ? ", " : " USING ");
+	strlcpy(alias, names->row, sizeof(alias));
+	appendStringInfoString(buf, lead);
 	for (r = self; rules[r].kind == CTC_RULE_CHILD; r = rules[r].parent)
-		appendStringInfo(buf, "%s AS a%d, ", rules[rules[r].parent].qualname, ++depth);
-	ctc_append_pairs(buf, &rules[rules[self].root], many);
+		appendStringInfo(buf, "%s AS %s%d, ", rules[rules[r].parent].qualname,
+						 names->ancestor, ++depth);
+	ctc_append_pairs(buf, &rules[rules[self].root], many, names->pairs);
 
 	appendStringInfoString(buf, " WHERE ");
 	depth = 0;
 	for (r = self; rules[r].kind == CTC_RULE_CHILD; r = rules[r].parent)
 	{
-		char		parent[16];
+		char		parent[NAMEDATALEN];
 
-		snprintf(parent, sizeof(parent), "a%d", ++depth);
+		snprintf(parent, sizeof(parent), "%s%d", names->ancestor, ++depth);
 		ctc_append_fk_join(buf, &rules[r], parent, alias);
 		appendStringInfoString(buf, " AND ");
 		strlcpy(alias, parent, sizeof(alias));
 	}
-	ctc_append_pair_match(buf, &rules[r], alias);
+	ctc_append_pair_match(buf, &rules[r], alias, names->pairs);
+}
+
+/*
+ * ctc_append_exclusions
+ *		For path "self" of a table with several paths, the conditions that
+ *		row t of the counting statement is not counted by another path first
+ *		(see the file header): for each other path j of the table, NOT
+ *		EXISTS a match of t through j for the same pair (j before self) or,
+ *		with many, for an earlier pair.
+ */
+static void
+ctc_append_exclusions(StringInfo buf, const CtcRule *rules, int nrules, int self,
+					  bool many)
+{
+	for (int j = rules[self].first; j < nrules; j++)
+	{
+		CtcNames	inner = {"t", "x", "q"};
+
+		if (j == self || rules[j].first != rules[self].first)
+			continue;
+		if (!many && j > self)
+			break;
+		appendStringInfoString(buf, " AND NOT EXISTS (SELECT 1");
+		ctc_append_joins(buf, rules, j, " FROM ", &inner, many);
+		if (many)
+			appendStringInfo(buf, " AND q.i %s p.i", j < self ? "<=" : "<");
+		appendStringInfoChar(buf, ')');
+	}
 }
 
 /*
  * ctc_build_delete
- *		The DELETE of rule "self"'s rows for the pairs $1, $2.  With
+ *		The DELETE of path "self"'s rows for the pairs.  With
  *		per_pair, it returns one row (i, n) per pair that lost rows;
  *		without, nothing (the caller reads the row count: one pair).
  */
@@ -146,7 +201,7 @@ ctc_build_delete(const CtcRule *rules, int self, bool per_pair)
 	if (per_pair)
 		appendStringInfoString(&buf, "WITH d AS (");
 	appendStringInfo(&buf, "DELETE FROM %s AS t", rules[self].qualname);
-	ctc_append_joins(&buf, rules, self, false, per_pair);
+	ctc_append_joins(&buf, rules, self, " USING ", &ctc_outer, per_pair);
 	if (per_pair)
 		appendStringInfoString(&buf, " RETURNING p.i)"
 							   " SELECT d.i, pg_catalog.count(*) FROM d GROUP BY d.i");
@@ -155,18 +210,21 @@ ctc_build_delete(const CtcRule *rules, int self, bool per_pair)
 
 /*
  * ctc_build_count
- *		The count of rule "self"'s rows for the pairs $1, $2: one row of one
- *		bigint, or with per_pair one row (i, n) per pair that has rows.
+ *		The count of path "self"'s rows for the pairs: one row of one
+ *		bigint, or with per_pair one row (i, n) per pair that has rows.  A
+ *		row another path of the table counts first is left out.
  */
 char *
-ctc_build_count(const CtcRule *rules, int self, bool per_pair)
+ctc_build_count(const CtcRule *rules, int nrules, int self, bool per_pair)
 {
 	StringInfoData buf;
 
 	initStringInfo(&buf);
 	appendStringInfo(&buf, "SELECT %spg_catalog.count(*) FROM %s AS t",
 					 per_pair ? "p.i, " : "", rules[self].qualname);
-	ctc_append_joins(&buf, rules, self, true, per_pair);
+	ctc_append_joins(&buf, rules, self, ", ", &ctc_outer, per_pair);
+	if (rules[rules[self].first].npaths > 1)
+		ctc_append_exclusions(&buf, rules, nrules, self, per_pair);
 	if (per_pair)
 		appendStringInfoString(&buf, " GROUP BY p.i");
 	return buf.data;
@@ -175,8 +233,10 @@ ctc_build_count(const CtcRule *rules, int self, bool per_pair)
 /*
  * ctc_build_statement
  *		The one statement of data-modifying CTEs that removes every rule's
- *		rows for the pairs $1, $2 at once, for registries whose tables
- *		reference each other in a cycle.  One CTE per rule in processing
+ *		rows for the pairs $1, $2, $3 at once, for registries whose tables
+ *		reference each other in a cycle (or a table of several paths
+ *		itself: ctc_delete_order).  A row two paths of one table match is
+ *		deleted, and counted, by one of their CTEs.  One CTE per rule in processing
  *		order; a root rule's CTE joins the pairs, a child's its parent's
  *		CTE, and each returns its pair's position (ctc_pair).  Result: one
  *		row per pair, ordered as given, whose first column is the position
@@ -203,9 +263,9 @@ ctc_build_statement(const CtcRule *rules, int nrules)
 		}
 		else
 		{
-			ctc_append_pairs(&buf, rule, true);
+			ctc_append_pairs(&buf, rule, true, "p");
 			appendStringInfoString(&buf, " WHERE ");
-			ctc_append_pair_match(&buf, rule, "t");
+			ctc_append_pair_match(&buf, rule, "t", "p");
 		}
 		appendStringInfoString(&buf, " RETURNING ");
 		ctc_append_keys(&buf, rules, nrules, i);
@@ -215,7 +275,8 @@ ctc_build_statement(const CtcRule *rules, int nrules)
 	appendStringInfoString(&buf, "\nSELECT p.i");
 	for (int i = 0; i < nrules; i++)
 		appendStringInfo(&buf, ", COALESCE(c%d.n, 0)", i + 1);
-	appendStringInfoString(&buf, " FROM " CTC_PAIRS " AS p(c, t, i)");
+	appendStringInfoString(&buf, " FROM (SELECT DISTINCT u.i FROM " CTC_PAIRS
+						   " AS u(c, t, i)) AS p");
 	for (int i = 0; i < nrules; i++)
 		appendStringInfo(&buf,
 						 " LEFT JOIN (SELECT ctc_pair, pg_catalog.count(*) AS n FROM r%d"
@@ -228,22 +289,24 @@ ctc_build_statement(const CtcRule *rules, int nrules)
 /*
  * ctc_append_pair_match
  *		For a pair or either rule, the condition that row "alias" belongs to
- *		the pair (p.c, p.t).
+ *		the pair (pairs.c, pairs.t).
  */
 static void
-ctc_append_pair_match(StringInfo buf, const CtcRule *rule, const char *alias)
+ctc_append_pair_match(StringInfo buf, const CtcRule *rule, const char *alias,
+					  const char *pairs)
 {
 	const char *a = quote_identifier(rule->column_a);
 	const char *b = quote_identifier(rule->column_b);
 
 	if (rule->kind == CTC_RULE_PAIR)
-		appendStringInfo(buf, "%s.%s " CTC_UUID_EQ " p.c AND %s.%s " CTC_UUID_EQ " p.t",
-						 alias, a, alias, b);
+		appendStringInfo(buf, "%s.%s " CTC_UUID_EQ " %s.c AND %s.%s " CTC_UUID_EQ " %s.t",
+						 alias, a, pairs, alias, b, pairs);
 	else
 		appendStringInfo(buf,
-						 "(%s.%s " CTC_UUID_EQ " p.c AND %s.%s " CTC_UUID_EQ " p.t"
-						 " OR %s.%s " CTC_UUID_EQ " p.t AND %s.%s " CTC_UUID_EQ " p.c)",
-						 alias, a, alias, b, alias, a, alias, b);
+						 "(%s.%s " CTC_UUID_EQ " %s.c AND %s.%s " CTC_UUID_EQ " %s.t"
+						 " OR %s.%s " CTC_UUID_EQ " %s.t AND %s.%s " CTC_UUID_EQ " %s.c)",
+						 alias, a, pairs, alias, b, pairs,
+						 alias, a, pairs, alias, b, pairs);
 }
 
 /*
@@ -292,4 +355,75 @@ ctc_append_keys(StringInfo buf, const CtcRule *rules, int nrules, int self)
 				appendStringInfo(buf, ", t.%s", col);
 		}
 	}
+}
+
+/*
+ * ctc_build_alias_query
+ *		The (person, alias) rows of an alias source for the ids $1 uuid[],
+ *		a person's own id left out.
+ */
+char *
+ctc_build_alias_query(const CtcAlias *alias)
+{
+	const char *person = quote_identifier(alias->person_column);
+	const char *second = quote_identifier(alias->alias_column);
+
+	return psprintf("SELECT s.%s::pg_catalog.uuid, s.%s::pg_catalog.uuid FROM %s AS s"
+					" WHERE s.%s::pg_catalog.uuid " CTC_UUID_EQ " ANY ($1::pg_catalog.uuid[])"
+					" AND s.%s IS NOT NULL"
+					" AND s.%s::pg_catalog.uuid OPERATOR(pg_catalog.<>) s.%s::pg_catalog.uuid",
+					person, second, alias->qualname, person, second, second, person);
+}
+
+/*
+ * ctc_build_blocker_count
+ *		The number of rows of the blocker's referencing table that reference,
+ *		through its foreign key (the key's columns given quoted, with the
+ *		operators comparing referenced to referencing), rows the pairs $1,
+ *		$2, $3 would lose in the referenced table (any of its paths), and
+ *		that no path of the referencing table deletes with them.
+ */
+char *
+ctc_build_blocker_count(const CtcRule *rules, int nrules, const CtcBlocker *blocker,
+						int nkeys, char **fk_columns, char **ref_columns,
+						char **eq_operators)
+{
+	StringInfoData buf;
+	int			parent = blocker->parent;
+	int			own = blocker->registered ?
+		ctc_rule_of_relation(rules, nrules, blocker->relid) : -1;
+	bool		first = true;
+
+	initStringInfo(&buf);
+	appendStringInfo(&buf, "SELECT pg_catalog.count(*) FROM %s AS b WHERE (",
+					 blocker->qualname);
+	for (int j = parent; j < nrules; j++)
+	{
+		if (rules[j].first != parent)
+			continue;
+		appendStringInfo(&buf, "%sEXISTS (SELECT 1 FROM %s AS t", first ? "" : " OR ",
+						 rules[j].qualname);
+		ctc_append_joins(&buf, rules, j, ", ", &ctc_outer, true);
+		for (int k = 0; k < nkeys; k++)
+			appendStringInfo(&buf, " AND t.%s %s b.%s", ref_columns[k],
+							 eq_operators[k], fk_columns[k]);
+		appendStringInfoChar(&buf, ')');
+		first = false;
+	}
+	appendStringInfoChar(&buf, ')');
+	if (own >= 0)
+	{
+		own = rules[own].first;
+		for (int j = own; j < nrules; j++)
+		{
+			CtcNames	inner = {"b", "x", "q"};
+
+			if (rules[j].first != own)
+				continue;
+			appendStringInfoString(&buf, " AND NOT EXISTS (SELECT 1");
+			ctc_append_joins(&buf, rules, j, " FROM ", &inner, true);
+			appendStringInfoChar(&buf, ')');
+		}
+	}
+	return buf.data;
 }

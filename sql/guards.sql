@@ -39,13 +39,13 @@ RESET ct_cleanup.max_rows;
 -- The cleanup's lock_timeout applies only while it runs: the caller's own
 -- setting is the same afterwards, whether longer, unset or shorter.
 SET lock_timeout = '1min';
-SELECT total FROM ct_cleanup(gen_random_uuid(), gen_random_uuid());
+SELECT total FROM ct_cleanup('00000000-0000-0000-0000-00000000a001', '00000000-0000-0000-0000-00000000b001');
 SHOW lock_timeout;
 SET lock_timeout = 0;
-SELECT total FROM ct_cleanup(gen_random_uuid(), gen_random_uuid());
+SELECT total FROM ct_cleanup('00000000-0000-0000-0000-00000000a002', '00000000-0000-0000-0000-00000000b002');
 SHOW lock_timeout;
 SET lock_timeout = '100ms';
-SELECT total FROM ct_cleanup(gen_random_uuid(), gen_random_uuid());
+SELECT total FROM ct_cleanup('00000000-0000-0000-0000-00000000a003', '00000000-0000-0000-0000-00000000b003');
 SHOW lock_timeout;
 RESET lock_timeout;
 

@@ -9,9 +9,11 @@
 -- statement (pg_regress runs psql in the source directory), so nothing named
 -- ct_cleanup exists afterwards.
 \set ECHO none
+\i ct_cleanup--1.2.sql
 \i ct_cleanup--1.1.sql
 \i ct_cleanup--1.0.sql
 \i ct_cleanup--1.0--1.1.sql
+\i ct_cleanup--1.1--1.2.sql
 \set ECHO all
 SELECT count(*) AS ct_cleanup_objects
 FROM (SELECT proname FROM pg_proc WHERE proname LIKE 'ct_cleanup%'
@@ -47,7 +49,7 @@ SELECT format('%s.%s', c.relname, a.attname)
 FROM members m
 JOIN pg_class c ON m.classid = 'pg_class'::regclass AND c.oid = m.objid AND c.relkind IN ('r', 'v')
 JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
-WHERE c.relname IN ('ct_cleanup_rule', 'ct_cleanup_setting', 'ct_cleanup_audit')
+WHERE c.relname IN ('ct_cleanup_rule', 'ct_cleanup_setting', 'ct_cleanup_alias', 'ct_cleanup_audit')
   AND col_description(c.oid, a.attnum) IS NULL;
 
 SELECT obj_description('ct_cleanup_result'::regtype, 'pg_type') IS NOT NULL AS result_type_commented;

@@ -349,7 +349,7 @@ SELECT * FROM regress_error($$SELECT ct_cleanup_register('x', 'app.alerts', 'use
 SET ROLE regress_alice;
 SELECT * FROM regress_error($$SELECT ct_cleanup(NULL, regress_trainer(1))$$);
 SELECT * FROM regress_error($$SELECT ct_cleanup(regress_client(10), regress_client(10))$$);
-SELECT total FROM ct_cleanup(gen_random_uuid(), gen_random_uuid(), 'unknown ids');
+SELECT total FROM ct_cleanup('00000000-0000-0000-0000-00000000a0f1', '00000000-0000-0000-0000-00000000b0f1', 'unknown ids');
 RESET ROLE;
 
 -- Pair 10 survived every attack, and only the pairs cleaned above (1, 2, 12;

@@ -1,7 +1,8 @@
 --
 -- upgrade: a database created at 1.0 keeps working after the library moved
--- on (old C symbols), updates to 1.1 with its data, and then has exactly
--- the objects of a fresh 1.1 installation.
+-- on (old C symbols), updates to 1.1 and then 1.2 with its data and the
+-- grants a dashboard got, works at each version, and then has exactly the
+-- objects of a fresh 1.2 installation.
 --
 \set regress_db :DBNAME
 CREATE DATABASE ct_cleanup_upgrade;
@@ -126,11 +127,33 @@ SELECT engagement_records, total, audit_id
 FROM ct_cleanup('00000000-0000-0000-0000-0000000000c1', '00000000-0000-0000-0000-0000000000f2', 'at 1.1');
 SELECT id, reason, total FROM ct_cleanup_audit ORDER BY id;
 SELECT * FROM ct_cleanup_check();
--- Exactly the objects and definitions of a fresh 1.1: no line of either is
+-- A dashboard's role is granted what it uses under 1.1.
+GRANT EXECUTE ON FUNCTION ct_cleanup(uuid, uuid, text), ct_cleanup_preview(uuid, uuid)
+    TO regress_bob;
+-- Registering again at 1.1 replaces the table's one rule.
+SELECT ct_cleanup_register('engagement_records', 'likes', 'client_id', 'trainer_id');
+SELECT count(*) AS rules FROM ct_cleanup_rules;
+
+ALTER EXTENSION ct_cleanup UPDATE TO '1.2';
+SELECT extversion FROM pg_extension WHERE extname = 'ct_cleanup';
+-- The grants survive the update; registry, settings and audit came along.
+SELECT has_function_privilege('regress_bob', 'ct_cleanup(uuid, uuid, text)', 'EXECUTE') AS cleanup,
+       has_function_privilege('regress_bob', 'ct_cleanup_preview(uuid, uuid)', 'EXECUTE') AS preview;
+SELECT "position", category, target, kind, columns, id FROM ct_cleanup_rules;
+-- 1.2 works: a second rule on the same table, the same cleanup.
+SELECT ct_cleanup_register_either('engagement_records', 'likes', 'trainer_id', 'client_id');
+INSERT INTO likes VALUES ('00000000-0000-0000-0000-0000000000f3', '00000000-0000-0000-0000-0000000000c1');
+SELECT engagement_records, total, audit_id
+FROM ct_cleanup('00000000-0000-0000-0000-0000000000c1', '00000000-0000-0000-0000-0000000000f3', 'at 1.2');
+SELECT id, reason, total FROM ct_cleanup_audit ORDER BY id;
+SELECT * FROM ct_cleanup_check();
+REVOKE EXECUTE ON FUNCTION ct_cleanup(uuid, uuid, text), ct_cleanup_preview(uuid, uuid)
+    FROM regress_bob;
+-- Exactly the objects and definitions of a fresh 1.2: no line of either is
 -- missing from the other.
 :objects \gset upgraded_
-(SELECT 'only in fresh 1.1' AS "where", l AS line FROM unnest(:'fresh_lines'::text[]) l
- EXCEPT SELECT 'only in fresh 1.1', l FROM unnest(:'upgraded_lines'::text[]) l)
+(SELECT 'only in fresh 1.2' AS "where", l AS line FROM unnest(:'fresh_lines'::text[]) l
+ EXCEPT SELECT 'only in fresh 1.2', l FROM unnest(:'upgraded_lines'::text[]) l)
 UNION ALL
 (SELECT 'only after update', l FROM unnest(:'upgraded_lines'::text[]) l
  EXCEPT SELECT 'only after update', l FROM unnest(:'fresh_lines'::text[]) l)

@@ -144,9 +144,12 @@ SELECT is(
                         SELECT id FROM app.conversations
                         WHERE client_id = tap.client(5) AND trainer_id = tap.trainer_of(5);
                     SELECT ct_cleanup(tap.client(5), tap.trainer_of(5))$$)).hint,
-    'Table tap.pins references rows that the cleanup deletes but is not registered: '
-    'register it with ct_cleanup_register_child(), or change its foreign key to ON DELETE CASCADE.',
-    '... with a hint naming the unregistered table');
+    'Table tap.pins is not registered, and its rows reference rows the cleanup deletes from '
+    'app.conversations through foreign key "pins_conversation_id_fkey". To delete them with the '
+    'pair''s rows, run SELECT ct_cleanup_register_child(''other'', ''tap.pins'', '
+    '''app.conversations'', ''pins_conversation_id_fkey''); to keep them, make the key ON DELETE '
+    'SET NULL. SELECT * FROM ct_cleanup_explain(client, trainer) lists what blocks.',
+    '... with a hint naming the unregistered table, its key and the registration');
 
 ------------------------------------------------------------------------------
 -- Registration
