@@ -77,7 +77,8 @@ static void ctc_relcache_callback(Datum arg, Oid relid);
 static void ctc_namespace_callback(Datum arg, int cacheid, uint32 hashvalue);
 static MemoryContext ctc_keep_context(MemoryContext cxt, MemoryContext *slot);
 static void ctc_free_plans(void *arg);
-static SPIPlanPtr ctc_kept_plan(SPIPlanPtr *slot, const char *sql, int nargs);
+static SPIPlanPtr ctc_kept_plan(SPIPlanPtr *slot, const char *sql, int nargs,
+								int cursor_options);
 static CtcRegistry *ctc_build_registry(CtcCaller *c, LOCKMODE lockmode);
 
 
@@ -261,7 +262,8 @@ ctc_build_registry(CtcCaller *c, LOCKMODE lockmode)
 								   &reg->nrules);
 	reg->aliases = ctc_load_aliases(c, &reg->naliases);
 	ctc_resolve_aliases(reg->aliases, reg->naliases);
-	reg->alias_plans = palloc0(sizeof(SPIPlanPtr) * Max(reg->naliases, 1));
+	reg->alias_plans = palloc0(sizeof(SPIPlanPtr) * 2 * Max(reg->naliases, 1));
+	reg->has_explain = OidIsValid(get_relname_relid("ct_cleanup_alias", c->ext_schema));
 	reg->watched = ctc_check_deferred(reg->rules, reg->nrules, &reg->nwatched,
 									  &reg->cross_cascades);
 	for (int i = 0; i < reg->nrules; i++)
@@ -270,7 +272,7 @@ ctc_build_registry(CtcCaller *c, LOCKMODE lockmode)
 	reg->sql = palloc0(sizeof(char *) * Max(n, 1));
 	reg->plans = palloc0(sizeof(SPIPlanPtr) * Max(n, 1));
 	reg->blockers = ctc_find_blockers(reg->rules, reg->nrules, &reg->nblockers);
-	reg->blocker_plans = palloc0(sizeof(SPIPlanPtr) * Max(reg->nblockers, 1));
+	reg->blocker_plans = palloc0(sizeof(SPIPlanPtr) * 2 * Max(reg->nblockers, 1));
 	if (reg->nrules == 0)
 		return reg;
 
@@ -283,6 +285,8 @@ ctc_build_registry(CtcCaller *c, LOCKMODE lockmode)
 		sql[CTC_DELETE_MANY] = ctc_build_delete(reg->rules, i, true);
 		sql[CTC_COUNT_ONE] = ctc_build_count(reg->rules, reg->nrules, i, false);
 		sql[CTC_COUNT_MANY] = ctc_build_count(reg->rules, reg->nrules, i, true);
+		sql[CTC_DELETE_SMALL] = sql[CTC_DELETE_MANY];
+		sql[CTC_COUNT_SMALL] = sql[CTC_COUNT_MANY];
 	}
 	if (reg->delete_order == NULL)
 		reg->cycle_sql = ctc_build_statement(reg->rules, reg->nrules);
@@ -296,7 +300,9 @@ ctc_build_registry(CtcCaller *c, LOCKMODE lockmode)
  *		(parsing checks USAGE on their schemas).
  *
  * The one-pair statements (uuid parameters) always use the generic plan,
- * planned once.  The many-pair statements (uuid[] parameters) are left to
+ * planned once, and so do the array statements of one pair with aliases
+ * (CTC_*_SMALL: a few (client, trainer) rows; measured, a custom plan of
+ * each statement at every call made such a preview 9 times slower).  The many-pair statements (uuid[] parameters) are left to
  * the plan cache: a custom plan sees how many pairs the arrays hold, which
  * decides between nested loops and hash joins, and its planning is small
  * against a batch.  (Measured: one pair through the array form was planned
@@ -311,10 +317,13 @@ ctc_registry_plan(const CtcRegistry *reg, int rule, CtcStatement statement)
 	int			slot = rule * CTC_NUM_STATEMENTS + statement;
 	bool		single = statement == CTC_DELETE_ONE || statement == CTC_COUNT_ONE;
 
+	bool		generic = single || statement == CTC_DELETE_SMALL ||
+		statement == CTC_COUNT_SMALL;
+
 	if (reg->plans[slot] == NULL)
 		reg->plans[slot] = ctc_prepare(reg->sql[slot], single ? 2 : 3,
 									   single ? one : ctc_many_types,
-									   single ? CURSOR_OPT_GENERIC_PLAN : 0);
+									   generic ? CURSOR_OPT_GENERIC_PLAN : 0);
 	return reg->plans[slot];
 }
 
@@ -330,28 +339,39 @@ ctc_registry_cycle_plan(const CtcRegistry *reg)
 
 /*
  * ctc_alias_plan, ctc_blocker_plan
- *		The kept plan of an alias source's query ($1 uuid[]: the ids) or of
+ *		The kept plan of an alias source's query ($1 uuid[]: the ids; with
+ *		persons, the check that no alias is a person's own id) or of
  *		a blocker's count (the many-pair parameters), prepared on first use
  *		as for ctc_registry_plan, connected as the role that runs it.
  */
 static SPIPlanPtr
-ctc_kept_plan(SPIPlanPtr *slot, const char *sql, int nargs)
+ctc_kept_plan(SPIPlanPtr *slot, const char *sql, int nargs, int cursor_options)
 {
 	if (*slot == NULL)
-		*slot = ctc_prepare(sql, nargs, ctc_many_types, 0);
+		*slot = ctc_prepare(sql, nargs, ctc_many_types, cursor_options);
 	return *slot;
 }
 
 SPIPlanPtr
-ctc_alias_plan(const CtcRegistry *reg, int alias)
+ctc_alias_plan(const CtcRegistry *reg, int alias, bool persons)
 {
-	return ctc_kept_plan(&reg->alias_plans[alias], reg->aliases[alias].sql, 1);
+	const CtcAlias *a = &reg->aliases[alias];
+
+	return ctc_kept_plan(&reg->alias_plans[2 * alias + (persons ? 1 : 0)],
+						 persons ? a->person_sql : a->sql, 1, CURSOR_OPT_GENERIC_PLAN);
 }
 
 SPIPlanPtr
-ctc_blocker_plan(const CtcRegistry *reg, int blocker)
+ctc_blocker_plan(const CtcRegistry *reg, int blocker, bool many)
 {
-	return ctc_kept_plan(&reg->blocker_plans[blocker], reg->blockers[blocker].sql, 3);
+	static Oid	one[2] = {UUIDOID, UUIDOID};
+	SPIPlanPtr *slot = &reg->blocker_plans[blocker * 2 + (many ? 1 : 0)];
+
+	if (many)
+		return ctc_kept_plan(slot, reg->blockers[blocker].sql[1], 3, 0);
+	if (*slot == NULL)
+		*slot = ctc_prepare(reg->blockers[blocker].sql[0], 2, one, CURSOR_OPT_GENERIC_PLAN);
+	return *slot;
 }
 
 /*
@@ -372,13 +392,13 @@ ctc_free_plans(void *arg)
 	if (reg->cycle_plan != NULL)
 		SPI_freeplan(reg->cycle_plan);
 	reg->cycle_plan = NULL;
-	for (int i = 0; i < reg->naliases; i++)
+	for (int i = 0; i < 2 * reg->naliases; i++)
 	{
 		if (reg->alias_plans[i] != NULL)
 			SPI_freeplan(reg->alias_plans[i]);
 		reg->alias_plans[i] = NULL;
 	}
-	for (int i = 0; i < reg->nblockers; i++)
+	for (int i = 0; i < 2 * reg->nblockers; i++)
 	{
 		if (reg->blocker_plans[i] != NULL)
 			SPI_freeplan(reg->blocker_plans[i]);

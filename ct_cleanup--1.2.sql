@@ -858,6 +858,33 @@ problems (severity, object, problem, hint) AS (
                       WHERE l.relid OPERATOR(pg_catalog.=) f.target
                         AND l.attnum OPERATOR(pg_catalog.=) f.conkey[1])
     UNION ALL
+    -- an alias source that roles other than its owner may write (1.2): a
+    -- row mapping someone else's id to a person makes that person's
+    -- cleanups delete the other's rows too
+    SELECT 'warning' AS severity, coalesce(n.name, a.source::pg_catalog.text),
+           pg_catalog.format('alias source (%s) that %s may insert into or update: a row mapping another person''s id to a %s would make that %s''s cleanups delete the other person''s rows (cleanups refuse an alias that is a known person''s own id)',
+                             a.kind, w.grantees, a.kind, a.kind),
+           pg_catalog.format('REVOKE INSERT, UPDATE ON %s FROM %s;', coalesce(n.name, a.source::pg_catalog.text), w.grantees)
+    FROM @extschema@.ct_cleanup_alias AS a
+    JOIN pg_catalog.pg_class AS c ON c.oid OPERATOR(pg_catalog.=) a.source::pg_catalog.oid
+    LEFT JOIN names AS n ON n.oid OPERATOR(pg_catalog.=) c.oid
+    CROSS JOIN LATERAL (
+        SELECT pg_catalog.string_agg(DISTINCT CASE WHEN x.grantee OPERATOR(pg_catalog.=) 0 THEN 'PUBLIC'
+                                                   ELSE pg_catalog.quote_ident(r.rolname) END, ', ') AS grantees
+        FROM (SELECT (pg_catalog.aclexplode(coalesce(c.relacl, pg_catalog.acldefault('r', c.relowner)))).*
+              UNION ALL
+              SELECT (pg_catalog.aclexplode(t.attacl)).*
+              FROM pg_catalog.pg_attribute AS t
+              WHERE t.attrelid OPERATOR(pg_catalog.=) c.oid
+                AND t.attname OPERATOR(pg_catalog.=) ANY (ARRAY[a.alias_column, a.person_column])
+                AND t.attacl IS NOT NULL) AS x
+        LEFT JOIN pg_catalog.pg_roles AS r ON r.oid OPERATOR(pg_catalog.=) x.grantee
+        WHERE x.privilege_type OPERATOR(pg_catalog.=) ANY (ARRAY['INSERT', 'UPDATE'])
+          AND x.grantee OPERATOR(pg_catalog.<>) c.relowner
+          AND NOT coalesce(r.rolsuper, false)
+    ) AS w
+    WHERE w.grantees IS NOT NULL
+    UNION ALL
     -- the extension's own posture: functions altered to SECURITY DEFINER
     SELECT 'error' AS severity, e.name,
            'altered to SECURITY DEFINER: it refuses to run' AS problem,

@@ -156,6 +156,7 @@ typedef struct CtcAlias
 	char	   *qualname;		/* resolved: quoted schema.relation */
 	Oid			owner;			/* read as this role */
 	char	   *sql;			/* (person, alias) rows for ids $1 uuid[] */
+	char	   *person_sql;		/* which of ids $1 uuid[] are persons here */
 } CtcAlias;
 
 /* The settings, as stored (text); NULL when not set. */
@@ -180,7 +181,8 @@ typedef struct CtcBlocker
 	char		action;			/* confdeltype */
 	bool		registered;		/* is the referencing table registered */
 	const char *category;		/* of its first rule, else "other" */
-	char	   *sql;			/* count of referencing rows not the pair's */
+	char	   *sql[2];			/* count of referencing rows not the pair's: */
+								/* [0] for one pair ($1, $2 uuid), [1] many */
 } CtcBlocker;
 
 /* ct_registry.c */
@@ -222,6 +224,8 @@ extern const char *ctc_people_relation(CtcCaller *c, const CtcSettings *settings
 									   char **qualname, Oid *owner);
 extern void ctc_check_people(CtcCaller *c, const CtcSettings *settings,
 							 const char *kind, Datum *ids, int n);
+extern char *ctc_find_people(CtcCaller *c, const CtcSettings *settings,
+							 const char *kind, Datum *ids, int n);
 
 /*
  * ct_statement.c: the one-pair statements take $1, $2 uuid; the many-pair
@@ -232,11 +236,12 @@ extern char *ctc_build_count(const CtcRule *rules, int nrules, int self,
 							 bool per_pair);
 extern char *ctc_build_statement(const CtcRule *rules, int nrules);
 extern char *ctc_build_alias_query(const CtcAlias *alias);
+extern char *ctc_build_person_query(const CtcAlias *alias);
 
 extern char *ctc_build_blocker_count(const CtcRule *rules, int nrules,
 									 const CtcBlocker *blocker, int nkeys,
 									 char **fk_columns, char **ref_columns,
-									 char **eq_operators);
+									 char **eq_operators, bool many);
 
 
 /* ---------------------------------------------------------------------
@@ -251,6 +256,8 @@ typedef enum CtcStatement
 	CTC_DELETE_MANY,			/* DELETE counting per pair: (i, n) rows */
 	CTC_COUNT_ONE,				/* SELECT count(*) for one pair */
 	CTC_COUNT_MANY,				/* SELECT i, count(*) per pair */
+	CTC_DELETE_SMALL,			/* CTC_DELETE_MANY with a generic plan, */
+	CTC_COUNT_SMALL,			/* and CTC_COUNT_MANY, for one pair's aliases */
 	CTC_NUM_STATEMENTS
 } CtcStatement;
 
@@ -263,7 +270,8 @@ typedef struct CtcRegistry
 	bool		multi_path;		/* some table has several paths */
 	int			naliases;
 	CtcAlias   *aliases;
-	SPIPlanPtr *alias_plans;
+	SPIPlanPtr *alias_plans;	/* [2 * alias]: aliases, [2 * alias + 1]: persons */
+	bool		has_explain;	/* the installed version has ct_cleanup_explain */
 	int			nblockers;		/* keys into registered tables no rule follows */
 	CtcBlocker *blockers;
 	SPIPlanPtr *blocker_plans;
@@ -284,8 +292,8 @@ extern const CtcSettings *ctc_get_settings(CtcCaller *c);
 extern SPIPlanPtr ctc_registry_plan(const CtcRegistry *reg, int rule,
 									CtcStatement statement);
 extern SPIPlanPtr ctc_registry_cycle_plan(const CtcRegistry *reg);
-extern SPIPlanPtr ctc_alias_plan(const CtcRegistry *reg, int alias);
-extern SPIPlanPtr ctc_blocker_plan(const CtcRegistry *reg, int blocker);
+extern SPIPlanPtr ctc_alias_plan(const CtcRegistry *reg, int alias, bool persons);
+extern SPIPlanPtr ctc_blocker_plan(const CtcRegistry *reg, int blocker, bool many);
 
 
 /* ---------------------------------------------------------------------
@@ -334,8 +342,8 @@ extern const CtcRegistry *ctc_run_pairs(CtcCaller *c, const CtcPairs *pairs,
 										bool preview, int64 **counts);
 extern const CtcRegistry *ctc_explain_pairs(CtcCaller *c, const CtcPairs *pairs,
 											int64 **counts, int64 **blocker_rows);
-extern void ctc_expand_pairs(const CtcRegistry *reg, const CtcPairs *pairs,
-							 CtcExpanded *exp);
+extern void ctc_expand_pairs(CtcCaller *c, const CtcRegistry *reg,
+							 const CtcPairs *pairs, CtcExpanded *exp);
 extern void ctc_pair_args(const CtcRegistry *reg, const CtcExpanded *exp,
 						  bool one_statement, Datum *args);
 extern void ctc_count_blockers(const CtcRegistry *reg, const CtcExpanded *exp,

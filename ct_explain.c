@@ -133,9 +133,9 @@ ctc_explain_blockers(ReturnSetInfo *rsinfo, const CtcRegistry *reg, const int64 
 						   quote_literal_cstr(parent),
 						   quote_literal_cstr(blocker->conname));
 		if (rows[b] < 0)
-			problem = psprintf("not counted: role \"%s\", which owns %s, cannot read every registered table; %s",
-							   GetUserNameFromId(blocker->owner, false),
-							   blocker->qualname, problem);
+			problem = psprintf("not counted: %s is owned by role \"%s\", not by the owner of the registered tables, and ct_cleanup runs no one's code with another role's rights; if any of its rows reference the pair's rows, %s",
+							   blocker->qualname, GetUserNameFromId(blocker->owner, false),
+							   problem);
 
 		values[0] = Int32GetDatum(++position);
 		values[1] = (Datum) 0;

@@ -58,13 +58,13 @@ PG_FUNCTION_INFO_V1(ct_cleanup_drift_guard);
 	" AND d.objsubid OPERATOR(pg_catalog.=) 0" \
 	" AND d.objid OPERATOR(pg_catalog.=) r.target::pg_catalog.oid)"
 
-/* Forget the alias sources that were dropped (1.2). */
-#define CTC_SQL_FORGET_DROPPED_ALIASES \
-	"DELETE FROM %1$s.ct_cleanup_alias AS a WHERE EXISTS" \
-	" (SELECT 1 FROM pg_catalog.pg_event_trigger_dropped_objects() AS d" \
-	" WHERE d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass" \
-	" AND d.objsubid OPERATOR(pg_catalog.=) 0" \
-	" AND d.objid OPERATOR(pg_catalog.=) a.source::pg_catalog.oid)"
+/* Alias sources (1.2) among the dropped objects. */
+#define CTC_SQL_DROPPED_ALIASES \
+	"SELECT d.object_identity, a.kind FROM %1$s.ct_cleanup_alias AS a" \
+	" JOIN pg_catalog.pg_event_trigger_dropped_objects() AS d" \
+	" ON d.objid OPERATOR(pg_catalog.=) a.source::pg_catalog.oid" \
+	" AND d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass" \
+	" AND d.objsubid OPERATOR(pg_catalog.=) 0 ORDER BY a.id"
 
 static Datum ctc_run_report(FunctionCallInfo fcinfo, const char *report);
 static void ctc_require_unique_report(CtcCaller *c, const char *report);
@@ -177,7 +177,8 @@ ctc_require_unique_report(CtcCaller *c, const char *report)
  *
  * On sql_drop: refuse (2BP01) to drop a registered table whose registered
  * children are not dropped with it, naming them; otherwise remove the rules
- * of every dropped table, and the alias sources that were dropped.  Does nothing while the extension itself is being
+ * of every dropped table.  Refuses (2BP01) to drop an alias source: the ids
+ * it maps stay in the registered tables.  Does nothing while the extension itself is being
  * dropped.
  */
 Datum
@@ -221,9 +222,21 @@ ct_cleanup_drift_guard(PG_FUNCTION_ARGS)
 				 errhint("Unregister the child first (SELECT ct_cleanup_unregister(%s)), or drop both together.",
 						 quote_literal_cstr(child))));
 	}
+	if (OidIsValid(get_relname_relid("ct_cleanup_alias", c.ext_schema)) &&
+		ctc_registry_exec(&c, CTC_SQL_DROPPED_ALIASES, 0, NULL, NULL, NULL) > 0)
+	{
+		char	   *source = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+		char	   *kind = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
+
+		/* its ids stay in the registered tables: cleanups would miss them */
+		ereport(ERROR,
+				(errcode(ERRCODE_DEPENDENT_OBJECTS_STILL_EXIST),
+				 errmsg("cannot drop %s because it is a ct_cleanup alias source", source),
+				 errdetail("The registered tables may hold the second ids it lists; without it a cleanup would leave those rows behind."),
+				 errhint("Unregister it first (SELECT ct_cleanup_unregister_alias(%s, %s)), then drop it; to replace a view, use CREATE OR REPLACE VIEW.",
+						 quote_literal_cstr(kind), quote_literal_cstr(source))));
+	}
 	ctc_registry_exec(&c, CTC_SQL_FORGET_DROPPED, 0, NULL, NULL, NULL);
-	if (OidIsValid(get_relname_relid("ct_cleanup_alias", c.ext_schema)))
-		ctc_registry_exec(&c, CTC_SQL_FORGET_DROPPED_ALIASES, 0, NULL, NULL, NULL);
 	SPI_finish();
 	ctc_run_as_end(&as);
 	PG_RETURN_VOID();

@@ -721,8 +721,9 @@ ctc_find_blockers(const CtcRule *rules, int nrules, int *nblockers)
 			ref_columns[k] = pstrdup(quote_identifier(get_attname(con->confrelid, confkey[k], false)));
 			eq_operators[k] = ctc_operator_text(pfeqop[k]);
 		}
-		b->sql = ctc_build_blocker_count(rules, nrules, b, nkeys, fk_columns,
-										 ref_columns, eq_operators);
+		for (int many = 0; many < 2; many++)
+			b->sql[many] = ctc_build_blocker_count(rules, nrules, b, nkeys, fk_columns,
+												   ref_columns, eq_operators, many);
 		found = lappend(found, b);
 	}
 	systable_endscan(scan);
@@ -1657,6 +1658,7 @@ ctc_resolve_aliases(CtcAlias *aliases, int naliases)
 		ctc_check_column(a->relid, a->qualname, a->alias_column);
 		ctc_check_column(a->relid, a->qualname, a->person_column);
 		a->sql = ctc_build_alias_query(a);
+		a->person_sql = ctc_build_person_query(a);
 	}
 }
 

@@ -94,6 +94,10 @@ static const CtcSettingDef ctc_setting_defs[] = {
 	"SELECT u.id FROM pg_catalog.unnest($1) WITH ORDINALITY AS u(id, i)" \
 	" WHERE NOT EXISTS (SELECT 1 FROM %s AS p WHERE p.id OPERATOR(pg_catalog.=) u.id)" \
 	" ORDER BY u.i LIMIT 1"
+#define CTC_SQL_PEOPLE_FOUND \
+	"SELECT u.id FROM pg_catalog.unnest($1) WITH ORDINALITY AS u(id, i)" \
+	" WHERE EXISTS (SELECT 1 FROM %s AS p WHERE p.id OPERATOR(pg_catalog.=) u.id)" \
+	" ORDER BY u.i LIMIT 1"
 #define CTC_SQL_RESET \
 	"DELETE FROM %1$s.ct_cleanup_setting WHERE setting OPERATOR(pg_catalog.=) $1"
 
@@ -876,6 +880,42 @@ ctc_check_people(CtcCaller *c, const CtcSettings *settings, const char *kind,
 				 errmsg("%s %s not found in %s", kind, missing, qualname),
 				 errhint("The setting \"%s\" names the %ss; check the id and the order of the arguments (client, then trainer).",
 						 setting, kind)));
+}
+
+/*
+ * ctc_find_people
+ *		The first of ids (as text) that the clients or trainers relation
+ *		(kind) lists, read as its owner; NULL when none is, or when the
+ *		setting is not set.
+ */
+char *
+ctc_find_people(CtcCaller *c, const CtcSettings *settings, const char *kind,
+				Datum *ids, int n)
+{
+	Oid			argtypes[1] = {UUIDARRAYOID};
+	Datum		args[1];
+	Oid			owner;
+	char	   *qualname;
+	SPIPlanPtr	plan;
+	CtcRunAs	as;
+	char	   *found = NULL;
+
+	(void) ctc_people_relation(c, settings, kind, false, &qualname, &owner);
+	if (qualname == NULL || n == 0)
+		return NULL;
+	args[0] = PointerGetDatum(construct_array(ids, n, UUIDOID, UUID_LEN, false,
+											  TYPALIGN_CHAR));
+	ctc_run_as(&as, owner, SECURITY_NOFORCE_RLS);
+	SPI_connect();
+	plan = ctc_fixed_plan(psprintf(CTC_SQL_PEOPLE_FOUND, qualname), 1, argtypes);
+	if (SPI_execute_plan(plan, args, NULL, true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "looking up %ss in %s failed", kind, qualname);
+	if (SPI_processed > 0)
+		found = ctc_spi_strdup(SPI_getvalue(SPI_tuptable->vals[0],
+											SPI_tuptable->tupdesc, 1));
+	SPI_finish();
+	ctc_run_as_end(&as);
+	return found;
 }
 
 /*

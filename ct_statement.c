@@ -35,10 +35,10 @@
  *
  * A table with several paths is deleted from once per path, in path order;
  * a row that several paths match goes with the first DELETE that reaches it.
- * Its counting statements count each row once, like that: path k's excludes
- * the rows of its table that an earlier path matches for the same pair, or
- * that any path matches for an earlier pair (NOT EXISTS), which is what the
- * pairs of a batch, deleted one at a time in the given order, would delete.
+ * Its counting statement (one for the table, ctc_build_table_count) counts
+ * each row once, like that: for the first pair that any path reaches it for,
+ * and then the first path, which is what the pairs of a batch, deleted one at
+ * a time in the given order, would delete.
  *
  * When registered tables reference each other in a cycle, no order of
  * per-table DELETEs passes every foreign-key check, and the cleanup runs one
@@ -97,8 +97,8 @@ static void ctc_append_fk_join(StringInfo buf, const CtcRule *rule,
 							   const char *parent, const char *child);
 static void ctc_append_keys(StringInfo buf, const CtcRule *rules, int nrules,
 							int self);
-static void ctc_append_exclusions(StringInfo buf, const CtcRule *rules,
-								  int nrules, int self, bool many);
+static char *ctc_build_table_count(const CtcRule *rules, int nrules, int first,
+								   bool per_pair);
 
 
 /*
@@ -159,34 +159,6 @@ ctc_append_joins(StringInfo buf, const CtcRule *rules, int self, const char *lea
 }
 
 /*
- * ctc_append_exclusions
- *		For path "self" of a table with several paths, the conditions that
- *		row t of the counting statement is not counted by another path first
- *		(see the file header): for each other path j of the table, NOT
- *		EXISTS a match of t through j for the same pair (j before self) or,
- *		with many, for an earlier pair.
- */
-static void
-ctc_append_exclusions(StringInfo buf, const CtcRule *rules, int nrules, int self,
-					  bool many)
-{
-	for (int j = rules[self].first; j < nrules; j++)
-	{
-		CtcNames	inner = {"t", "x", "q"};
-
-		if (j == self || rules[j].first != rules[self].first)
-			continue;
-		if (!many && j > self)
-			break;
-		appendStringInfoString(buf, " AND NOT EXISTS (SELECT 1");
-		ctc_append_joins(buf, rules, j, " FROM ", &inner, many);
-		if (many)
-			appendStringInfo(buf, " AND q.i %s p.i", j < self ? "<=" : "<");
-		appendStringInfoChar(buf, ')');
-	}
-}
-
-/*
  * ctc_build_delete
  *		The DELETE of path "self"'s rows for the pairs.  With
  *		per_pair, it returns one row (i, n) per pair that lost rows;
@@ -219,14 +191,46 @@ ctc_build_count(const CtcRule *rules, int nrules, int self, bool per_pair)
 {
 	StringInfoData buf;
 
+	if (rules[rules[self].first].npaths > 1)
+		return self == rules[self].first ?
+			ctc_build_table_count(rules, nrules, self, per_pair) : NULL;
 	initStringInfo(&buf);
 	appendStringInfo(&buf, "SELECT %spg_catalog.count(*) FROM %s AS t",
 					 per_pair ? "p.i, " : "", rules[self].qualname);
 	ctc_append_joins(&buf, rules, self, ", ", &ctc_outer, per_pair);
-	if (rules[rules[self].first].npaths > 1)
-		ctc_append_exclusions(&buf, rules, nrules, self, per_pair);
 	if (per_pair)
 		appendStringInfoString(&buf, " GROUP BY p.i");
+	return buf.data;
+}
+
+/*
+ * ctc_build_table_count
+ *		The counting statement of a table with several paths, whose first
+ *		path is "first": each row the paths reach once, for the first pair
+ *		and then the first path that reach it (see the file header), as rows
+ *		(i, k, n): pair position, path index, rows.  (Row identities are
+ *		compared only to count, never to delete.)
+ */
+static char *
+ctc_build_table_count(const CtcRule *rules, int nrules, int first, bool per_pair)
+{
+	StringInfoData buf;
+	bool		union_all = false;
+
+	initStringInfo(&buf);
+	appendStringInfoString(&buf, "SELECT s.i, s.k, pg_catalog.count(*) FROM"
+						   " (SELECT DISTINCT ON (u.r, u.c) u.i, u.k FROM (");
+	for (int j = first; j < nrules; j++)
+	{
+		if (rules[j].first != first)
+			continue;
+		appendStringInfo(&buf, "%sSELECT t.tableoid AS r, t.ctid AS c, p.i, %d AS k FROM %s AS t",
+						 union_all ? " UNION ALL " : "", j, rules[j].qualname);
+		ctc_append_joins(&buf, rules, j, ", ", &ctc_outer, per_pair);
+		union_all = true;
+	}
+	appendStringInfoString(&buf, ") AS u ORDER BY u.r, u.c, u.i, u.k) AS s"
+						   " GROUP BY s.i, s.k");
 	return buf.data;
 }
 
@@ -376,17 +380,33 @@ ctc_build_alias_query(const CtcAlias *alias)
 }
 
 /*
+ * ctc_build_person_query
+ *		Which of the ids $1 uuid[] an alias source holds as a person's own
+ *		id (its person column): an alias must not be one.
+ */
+char *
+ctc_build_person_query(const CtcAlias *alias)
+{
+	const char *person = quote_identifier(alias->person_column);
+
+	return psprintf("SELECT DISTINCT s.%s::pg_catalog.uuid FROM %s AS s"
+					" WHERE s.%s::pg_catalog.uuid " CTC_UUID_EQ " ANY ($1::pg_catalog.uuid[])",
+					person, alias->qualname, person);
+}
+
+/*
  * ctc_build_blocker_count
  *		The number of rows of the blocker's referencing table that reference,
  *		through its foreign key (the key's columns given quoted, with the
- *		operators comparing referenced to referencing), rows the pairs $1,
- *		$2, $3 would lose in the referenced table (any of its paths), and
- *		that no path of the referencing table deletes with them.
+ *		operators comparing referenced to referencing), rows the pairs would
+ *		lose in the referenced table (any of its paths), and that no path of
+ *		the referencing table deletes with them; for one pair ($1, $2 uuid)
+ *		or, with many, the arrays.
  */
 char *
 ctc_build_blocker_count(const CtcRule *rules, int nrules, const CtcBlocker *blocker,
 						int nkeys, char **fk_columns, char **ref_columns,
-						char **eq_operators)
+						char **eq_operators, bool many)
 {
 	StringInfoData buf;
 	int			parent = blocker->parent;
@@ -403,7 +423,7 @@ ctc_build_blocker_count(const CtcRule *rules, int nrules, const CtcBlocker *bloc
 			continue;
 		appendStringInfo(&buf, "%sEXISTS (SELECT 1 FROM %s AS t", first ? "" : " OR ",
 						 rules[j].qualname);
-		ctc_append_joins(&buf, rules, j, ", ", &ctc_outer, true);
+		ctc_append_joins(&buf, rules, j, ", ", &ctc_outer, many);
 		for (int k = 0; k < nkeys; k++)
 			appendStringInfo(&buf, " AND t.%s %s b.%s", ref_columns[k],
 							 eq_operators[k], fk_columns[k]);
@@ -421,7 +441,7 @@ ctc_build_blocker_count(const CtcRule *rules, int nrules, const CtcBlocker *bloc
 			if (rules[j].first != own)
 				continue;
 			appendStringInfoString(&buf, " AND NOT EXISTS (SELECT 1");
-			ctc_append_joins(&buf, rules, j, " FROM ", &inner, true);
+			ctc_append_joins(&buf, rules, j, " FROM ", &inner, many);
 			appendStringInfoChar(&buf, ')');
 		}
 	}

@@ -210,15 +210,100 @@ SELECT right(id::text, 4) AS left_over FROM ms.threads ORDER BY 1;
 SELECT ct_cleanup_unregister('ms.threads');
 
 ------------------------------------------------------------------------------
--- The drift guard forgets a dropped alias source.
+-- A foreign key below a registered table (into a table its rows cascade
+-- to) is a gap too: refused at once, naming the table, not retried.
 ------------------------------------------------------------------------------
+
+CREATE TABLE ms.booking_parts (id uuid PRIMARY KEY,
+                               booking_id uuid NOT NULL REFERENCES ms.bookings ON DELETE CASCADE);
+CREATE TABLE ms.part_notes (id uuid PRIMARY KEY, part_id uuid NOT NULL REFERENCES ms.booking_parts);
+INSERT INTO ms.bookings VALUES (ms.r('b', 6), ms.u(2), ms.k(12));
+INSERT INTO ms.booking_parts VALUES (ms.r('bp', 1), ms.r('b', 6));
+INSERT INTO ms.part_notes VALUES (ms.r('pn', 1), ms.r('bp', 1));
+SET client_min_messages = debug1;
+\set VERBOSITY default
+SELECT total FROM ct_cleanup(ms.u(2), ms.u(12), 'cascade gap');
+\set VERBOSITY terse
+SET client_min_messages = notice;
+DROP TABLE ms.part_notes, ms.booking_parts;
+
+------------------------------------------------------------------------------
+-- Batches on a registry with a table of two rules run pair by pair, and
+-- tell a gap from a race for the pair being deleted: pair 2's conversation
+-- referencing pair 1's booking makes the batch fail at once, as single
+-- calls in that order would.
+------------------------------------------------------------------------------
+
+SELECT ct_cleanup_unregister('ms.messages');
+SELECT ct_cleanup_unregister('ms.conversations');
+SELECT ct_cleanup_register_either('conversations', 'ms.conversations', 'participant_a', 'participant_b');
+SELECT ct_cleanup_register('conversations', 'ms.conversations', 'participant_a', 'booking_id');
+INSERT INTO ms.bookings VALUES (ms.r('b', 7), ms.u(1), ms.k(11));
+INSERT INTO ms.conversations VALUES (ms.r('cv', 7), ms.u(2), ms.u(12), ms.r('b', 7));
+SET client_min_messages = debug1;
+\set VERBOSITY default
+SELECT total FROM ct_cleanup_many(ARRAY[ms.u(1), ms.u(2)], ARRAY[ms.u(11), ms.u(12)], 'batch gap');
+\set VERBOSITY terse
+SET client_min_messages = notice;
+DELETE FROM ms.conversations WHERE id = ms.r('cv', 7);
+SELECT client_id = ms.u(1) AS client1, other, total
+FROM ct_cleanup_many(ARRAY[ms.u(1), ms.u(2)], ARRAY[ms.u(11), ms.u(12)], 'batch');
+
+------------------------------------------------------------------------------
+-- A blocker table of another owner is not counted (counting would run one
+-- owner's code, row-level security policies included, as the other).
+------------------------------------------------------------------------------
+
+CREATE ROLE regress_schemas_billing;
+CREATE SCHEMA bill AUTHORIZATION regress_schemas_billing;
+GRANT USAGE ON SCHEMA ms TO regress_schemas_billing;
+GRANT REFERENCES, SELECT ON ms.bookings TO regress_schemas_billing;
+SET ROLE regress_schemas_billing;
+CREATE TABLE bill.invoices (id int PRIMARY KEY, booking_id uuid REFERENCES ms.bookings);
+RESET ROLE;
+INSERT INTO ms.bookings VALUES (ms.r('b', 8), ms.u(1), ms.k(11));
+INSERT INTO bill.invoices VALUES (1, ms.r('b', 8));
+SELECT "position", target, rule, rows, problem FROM ct_cleanup_explain(ms.u(1), ms.u(11))
+WHERE problem IS NOT NULL;
+DROP SCHEMA bill CASCADE;
+REVOKE ALL ON ms.bookings FROM regress_schemas_billing;
+REVOKE ALL ON SCHEMA ms FROM regress_schemas_billing;
+
+------------------------------------------------------------------------------
+-- Aliases are trusted data: a second id that is a known person's own id is
+-- refused, the check names alias sources others may write, and an alias
+-- source cannot be dropped while registered.
+------------------------------------------------------------------------------
+
+CREATE VIEW ms.people AS SELECT id, name FROM ms.users;
+SELECT ct_cleanup_set('clients', 'ms.people');
+SELECT ct_cleanup_set('trainers', 'ms.people');
+-- a new coach, user 13, whose profile row claims client 2's user id as its id
+INSERT INTO ms.users VALUES (ms.u(13), 'user 13');
+INSERT INTO ms.coaches VALUES (ms.u(2), ms.u(13));
+INSERT INTO ms.bookings VALUES (ms.r('b', 9), ms.u(1), ms.u(2));
+\set VERBOSITY default
+SELECT total FROM ct_cleanup(ms.u(1), ms.u(13), 'claimed id');
+\set VERBOSITY terse
+SELECT count(*) AS bookings_kept FROM ms.bookings WHERE id = ms.r('b', 9);
+DELETE FROM ms.bookings WHERE id = ms.r('b', 9);
+DELETE FROM ms.coaches WHERE id = ms.u(2);
+GRANT INSERT ON ms.coaches TO regress_schemas_billing;
+GRANT UPDATE (id) ON ms.coaches TO PUBLIC;
+SELECT severity, object, problem, hint FROM ct_cleanup_check() WHERE object = 'ms.coaches';
+REVOKE ALL ON ms.coaches FROM regress_schemas_billing, PUBLIC;
+REVOKE UPDATE (id) ON ms.coaches FROM PUBLIC;
 
 CREATE VIEW ms.coach_ids AS SELECT id, user_id FROM ms.coaches;
 SELECT ct_cleanup_register_alias('client', 'ms.coach_ids', 'id', 'user_id');
 DROP VIEW ms.coach_ids;
+CREATE OR REPLACE VIEW ms.coach_ids AS SELECT id, user_id FROM ms.coaches WHERE true;
 SELECT kind, source FROM ct_cleanup_aliases ORDER BY kind;
+SELECT ct_cleanup_unregister_alias('client', 'ms.coach_ids');
+DROP VIEW ms.coach_ids;
 SELECT ct_cleanup_unregister_alias('trainer', 'ms.coaches');
 SELECT count(*) AS aliases FROM ct_cleanup_aliases;
 
 \c :regress_db
 DROP DATABASE ct_cleanup_schemas;
+DROP ROLE regress_schemas_billing;
