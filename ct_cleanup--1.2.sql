@@ -860,9 +860,10 @@ problems (severity, object, problem, hint) AS (
     UNION ALL
     -- an alias source that roles other than its owner may write (1.2): a
     -- row mapping someone else's id to a person makes that person's
-    -- cleanups delete the other's rows too
+    -- cleanups delete the other's rows too (the source's own table and
+    -- column grants; see the README for what is not looked at)
     SELECT 'warning' AS severity, coalesce(n.name, a.source::pg_catalog.text),
-           pg_catalog.format('alias source (%s) that %s may insert into or update: a row mapping another person''s id to a %s would make that %s''s cleanups delete the other person''s rows (cleanups refuse an alias that is a known person''s own id)',
+           pg_catalog.format('alias source (%s) that %s may insert into or update: a row mapping another person''s id to a %s would make that %s''s cleanups delete the other person''s rows (cleanups refuse a second id that is someone''s own id or another person''s second id, as far as the alias sources and people relations show)',
                              a.kind, w.grantees, a.kind, a.kind),
            pg_catalog.format('REVOKE INSERT, UPDATE ON %s FROM %s;', coalesce(n.name, a.source::pg_catalog.text), w.grantees)
     FROM @extschema@.ct_cleanup_alias AS a

@@ -150,17 +150,22 @@ static bool ctc_delete_pairs(const CtcRegistry *reg, const CtcPairs *pairs,
 							 volatile int *current);
 static void ctc_delete_once(const CtcRegistry *reg, Datum *args, bool single,
 							int npairs, int64 *counts);
+static bool ctc_delete_counted(const CtcRegistry *reg, Datum *args, bool single,
+							   int npairs, int64 *before, int64 *counts);
 static void ctc_read_per_pair(int npairs, int nrules, int rule, int64 *counts);
 static void ctc_read_per_path(int npairs, int nrules, int64 *counts);
 static void ctc_count_deletions(const CtcRegistry *reg, int64 *deleted);
 static bool ctc_add_cascaded(const CtcRegistry *reg, const int64 *before,
 							 int npairs, int64 *counts);
 static bool ctc_should_retry(ErrorData *edata, const CtcRegistry *reg,
-							 const CtcExpanded *exp, Snapshot before, int attempt);
+							 const CtcExpanded *exp, Snapshot before, int attempt,
+							 const char *previous);
 static bool ctc_fk_error_is_race(ErrorData *edata, const CtcRegistry *reg,
-								 const CtcExpanded *exp, Snapshot before);
+								 const CtcExpanded *exp, Snapshot before,
+								 const char *previous);
 static int	ctc_blocker_of_error(const CtcRegistry *reg, ErrorData *edata);
-static bool ctc_fk_followed(ErrorData *edata, const CtcRegistry *reg);
+static bool ctc_fk_followed(ErrorData *edata, const CtcRegistry *reg,
+							const char *previous);
 static char *ctc_blocker_hint(const CtcRegistry *reg, const CtcBlocker *blocker);
 static bool ctc_single(const CtcRegistry *reg, const CtcExpanded *exp, bool preview);
 static void ctc_expanded_pair(const CtcExpanded *exp, int pos, CtcExpanded *one);
@@ -169,6 +174,7 @@ static void ctc_read_aliases(const CtcRegistry *reg, int alias, Datum *ids, int 
 static int	ctc_uuid_pair_cmp(const void *a, const void *b);
 static void ctc_check_aliases(CtcCaller *c, const CtcRegistry *reg, Datum **lists,
 							  int *nlists);
+static bool ctc_alias_known(Datum **lists, int *nlists, Datum id, Datum person);
 static int	ctc_expanded_cmp(const void *a, const void *b);
 static void ctc_pause(int ms);
 
@@ -506,11 +512,13 @@ ctc_expand_pairs(CtcCaller *c, const CtcRegistry *reg, const CtcPairs *pairs,
 
 /*
  * ctc_check_aliases
- *		Refuse second ids that are someone's own id: listed as a person by an
- *		alias source or by the clients or trainers relation.  Whoever can
- *		write an alias source could otherwise map another person's id to
- *		himself and have a cleanup of his own pair delete that person's
- *		rows.  lists[side] holds nlists[side] (person, alias) pairs.
+ *		Refuse second ids that are not this call's people's alone: someone's
+ *		own id (an alias source's person column, or the clients or trainers
+ *		relation), or a second id that an alias source maps to another
+ *		person.  Whoever can write an alias source could otherwise map
+ *		another person's id to himself and have a cleanup of his own pair
+ *		delete that person's rows.  lists[side] holds nlists[side] (person,
+ *		alias) pairs, sorted.
  */
 static void
 ctc_check_aliases(CtcCaller *c, const CtcRegistry *reg, Datum **lists, int *nlists)
@@ -519,7 +527,8 @@ ctc_check_aliases(CtcCaller *c, const CtcRegistry *reg, Datum **lists, int *nlis
 	Datum	   *seconds = palloc(sizeof(Datum) * n);
 	Datum		args[1];
 	char	   *found = NULL;
-	const char *where = NULL;
+	char	   *where = NULL;
+	char	   *other = NULL;
 	const CtcSettings *settings = ctc_get_settings(c);
 
 	for (int side = 0, k = 0; side < 2; side++)
@@ -533,14 +542,28 @@ ctc_check_aliases(CtcCaller *c, const CtcRegistry *reg, Datum **lists, int *nlis
 
 		ctc_run_as(&as, reg->aliases[k].owner, SECURITY_NOFORCE_RLS);
 		SPI_connect();
-		if (SPI_execute_plan(ctc_alias_plan(reg, k, true), args, NULL, true, 1) != SPI_OK_SELECT)
+		if (SPI_execute_plan(ctc_alias_plan(reg, k, true), args, NULL, true, 0) != SPI_OK_SELECT)
 			elog(ERROR, "checking the aliases against %s failed", reg->aliases[k].qualname);
-		if (SPI_processed > 0)
+		for (uint64 row = 0; row < SPI_processed && found == NULL; row++)
 		{
-			found = ctc_spi_strdup(SPI_getvalue(SPI_tuptable->vals[0],
-												SPI_tuptable->tupdesc, 1));
-			where = psprintf("alias source %s (column %s)", reg->aliases[k].qualname,
-							 quote_identifier(reg->aliases[k].person_column));
+			HeapTuple	tup = SPI_tuptable->vals[row];
+			bool		isnull;
+			Datum		id = SPI_getbinval(tup, SPI_tuptable->tupdesc, 1, &isnull);
+			Datum		person = SPI_getbinval(tup, SPI_tuptable->tupdesc, 2, &isnull);
+
+			if (!isnull && ctc_alias_known(lists, nlists, id, person))
+				continue;		/* one of the mappings this call read */
+			found = ctc_spi_strdup(SPI_getvalue(tup, SPI_tuptable->tupdesc, 1));
+			if (isnull)
+				where = psprintf("is a person's own id in alias source %s (column %s)",
+								 reg->aliases[k].qualname,
+								 quote_identifier(reg->aliases[k].person_column));
+			else
+			{
+				other = ctc_spi_strdup(SPI_getvalue(tup, SPI_tuptable->tupdesc, 2));
+				where = psprintf("is also the second id of person %s in alias source %s",
+								 other, reg->aliases[k].qualname);
+			}
 		}
 		SPI_finish();
 		ctc_run_as_end(&as);
@@ -549,19 +572,34 @@ ctc_check_aliases(CtcCaller *c, const CtcRegistry *reg, Datum **lists, int *nlis
 	{
 		found = ctc_find_people(c, settings, side == 0 ? "client" : "trainer", seconds, n);
 		if (found != NULL)
-			where = psprintf("the %s relation (setting \"%s\")",
+			where = psprintf("is a person's own id in the %s relation (setting \"%s\")",
 							 side == 0 ? "clients" : "trainers", side == 0 ? "clients" : "trainers");
 	}
 	if (found != NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_EXCEPTION),
-				 errmsg("second id %s of a person in this call is a person's own id in %s",
-						found, where),
-				 errdetail("An alias source maps %s to a client or trainer of the call, but it is another person's own id: a cleanup would delete that person's rows too. Nothing was deleted.",
-						   found),
-				 errhint("Correct the alias source's row for %s, and let only trusted roles insert into or update alias sources (SELECT * FROM ct_cleanup_aliases lists them).",
+				 errmsg("second id %s of a person in this call %s", found, where),
+				 errdetail("A cleanup that took it for this call's person's id would delete another person's rows too. Nothing was deleted."),
+				 errhint("Correct the alias source rows that map %s (SELECT * FROM ct_cleanup_aliases lists the sources), and let only trusted roles insert into or update alias sources.",
 						 found)));
 	pfree(seconds);
+}
+
+/*
+ * ctc_alias_known
+ *		Is (person, id) among the (person, alias) pairs this call read?
+ */
+static bool
+ctc_alias_known(Datum **lists, int *nlists, Datum id, Datum person)
+{
+	for (int side = 0; side < 2; side++)
+		for (int j = 0; j < nlists[side]; j++)
+			if (memcmp(DatumGetUUIDP(lists[side][2 * j + 1])->data,
+					   DatumGetUUIDP(id)->data, UUID_LEN) == 0 &&
+				memcmp(DatumGetUUIDP(lists[side][2 * j])->data,
+					   DatumGetUUIDP(person)->data, UUID_LEN) == 0)
+				return true;
+	return false;
 }
 
 /*
@@ -1051,6 +1089,8 @@ ctc_delete_with_retry(const CtcRegistry *reg, const CtcPairs *pairs,
 	bool		one_by_one = reg->cross_cascades || reg->multi_path;
 	size_t		size = sizeof(int64) * reg->nrules * pairs->n;
 
+	char	   *previous = NULL;	/* constraint of the last 23503 */
+
 	for (int attempt = 1;; attempt++)
 	{
 		ErrorData  *edata = NULL;
@@ -1099,12 +1139,14 @@ ctc_delete_with_retry(const CtcRegistry *reg, const CtcPairs *pairs,
 			ctc_expanded_pair(exp, current + 1, &failed);
 		else
 			failed = *exp;
-		if (!ctc_should_retry(edata, reg, &failed, before, attempt))
+		if (!ctc_should_retry(edata, reg, &failed, before, attempt, previous))
 		{
 			UnregisterSnapshot(before);
 			ReThrowError(edata);
 		}
 		UnregisterSnapshot(before);
+		previous = edata->sqlerrcode == ERRCODE_FOREIGN_KEY_VIOLATION &&
+			edata->constraint_name ? pstrdup(edata->constraint_name) : NULL;
 		ereport(DEBUG1,
 				(errmsg_internal("ct_cleanup retrying after attempt %d: %s",
 								 attempt, edata->message)));
@@ -1141,9 +1183,7 @@ ctc_delete_pairs(const CtcRegistry *reg, const CtcPairs *pairs,
 		bool		single = ctc_single(reg, exp, false);
 
 		ctc_pair_args(reg, exp, single, args);
-		ctc_count_deletions(reg, before);
-		ctc_delete_once(reg, args, single, pairs->n, counts);
-		return ctc_add_cascaded(reg, before, pairs->n, counts);
+		return ctc_delete_counted(reg, args, single, pairs->n, before, counts);
 	}
 
 	for (int p = 0; p < pairs->n; p++)
@@ -1162,6 +1202,70 @@ ctc_delete_pairs(const CtcRegistry *reg, const CtcPairs *pairs,
 		(void) ctc_add_cascaded(reg, before, 1, counts + (size_t) p * reg->nrules);
 	}
 	return true;
+}
+
+/*
+ * ctc_delete_counted
+ *		Delete the pairs in args, count rows removed by cascades (returns
+ *		false when a batch's cannot be given to a pair, ctc_add_cascaded),
+ *		and for one pair give the rows a cascade removed in a table of
+ *		several paths to the path that matched them: counted before the
+ *		deletes (the table's counting statement), a row one path's DELETE
+ *		cascaded away from under another path stays that path's.
+ */
+static bool
+ctc_delete_counted(const CtcRegistry *reg, Datum *args, bool single, int npairs,
+				   int64 *before, int64 *counts)
+{
+	int64	   *pre = NULL;
+	int64	   *stmt;
+	bool		ok;
+
+	if (npairs == 1 && reg->multi_path)
+	{
+		pre = palloc0(sizeof(int64) * reg->nrules);
+		for (int i = 0; i < reg->nrules; i++)
+		{
+			if (reg->rules[i].first != i || reg->rules[i].npaths < 2 ||
+				reg->rules[i].nleaves == 0)
+				continue;
+			if (SPI_execute_plan(ctc_registry_plan(reg, i, single ? CTC_COUNT_ONE : CTC_COUNT_SMALL),
+								 args, NULL, true, 0) != SPI_OK_SELECT)
+				elog(ERROR, "counting the rows of %s failed", reg->rules[i].qualname);
+			ctc_read_per_path(1, reg->nrules, pre);
+			SPI_freetuptable(SPI_tuptable);
+		}
+	}
+	ctc_count_deletions(reg, before);
+	ctc_delete_once(reg, args, single, npairs, counts);
+	stmt = palloc(sizeof(int64) * reg->nrules);
+	if (pre != NULL)
+		memcpy(stmt, counts, sizeof(int64) * reg->nrules);
+	ok = ctc_add_cascaded(reg, before, npairs, counts);
+	if (pre == NULL)
+		return ok;
+	for (int i = 0; i < reg->nrules; i++)
+	{
+		int64		total = 0;
+		int64		attributed = 0;
+
+		if (reg->rules[i].first != i || reg->rules[i].npaths < 2 ||
+			reg->rules[i].nleaves == 0)
+			continue;
+		for (int j = i; j < reg->nrules; j++)
+			if (reg->rules[j].first == i)
+			{
+				total += counts[j];
+				attributed += Max(stmt[j], pre[j]);
+			}
+		if (attributed > total)
+			continue;			/* rows vanished meanwhile: keep the statements' */
+		for (int j = i; j < reg->nrules; j++)
+			if (reg->rules[j].first == i)
+				counts[j] = Max(stmt[j], pre[j]);
+		counts[i] += total - attributed;
+	}
+	return ok;
 }
 
 /*
@@ -1314,12 +1418,12 @@ ctc_pause(int ms)
  */
 static bool
 ctc_should_retry(ErrorData *edata, const CtcRegistry *reg, const CtcExpanded *exp,
-				 Snapshot before, int attempt)
+				 Snapshot before, int attempt, const char *previous)
 {
 	switch (edata->sqlerrcode)
 	{
 		case ERRCODE_FOREIGN_KEY_VIOLATION:
-			if (!ctc_fk_error_is_race(edata, reg, exp, before))
+			if (!ctc_fk_error_is_race(edata, reg, exp, before, previous))
 				return false;
 			break;
 		case ERRCODE_T_R_SERIALIZATION_FAILURE:
@@ -1378,15 +1482,17 @@ ctc_should_retry(ErrorData *edata, const CtcRegistry *reg, const CtcExpanded *ex
  */
 static bool
 ctc_fk_error_is_race(ErrorData *edata, const CtcRegistry *reg,
-					 const CtcExpanded *exp, Snapshot before)
+					 const CtcExpanded *exp, Snapshot before, const char *previous)
 {
 	int			b = ctc_blocker_of_error(reg, edata);
 	const CtcBlocker *blocker;
 	bool	   *want;
 	int64	   *rows;
+	bool		again = previous != NULL && edata->constraint_name != NULL &&
+		strcmp(previous, edata->constraint_name) == 0;
 
 	if (b < 0)
-		return ctc_fk_followed(edata, reg);
+		return ctc_fk_followed(edata, reg, previous);
 	blocker = &reg->blockers[b];
 	if (blocker->registered)
 	{
@@ -1394,10 +1500,24 @@ ctc_fk_error_is_race(ErrorData *edata, const CtcRegistry *reg,
 		rows = palloc(sizeof(int64) * reg->nblockers);
 		want[b] = true;
 		ctc_count_blockers(reg, exp, before, want, rows);
-		if (rows[b] == 0)
-			return true;		/* the blocking rows are new */
+
+		/*
+		 * None of the pair's rows was referenced when the attempt began: a
+		 * new row (a race), or a row an ON DELETE CASCADE removes with the
+		 * pair's rows.  The same key failing again after a retry tells the
+		 * second.
+		 */
+		if (rows[b] == 0 && !again)
+			return true;
+		again = rows[b] == 0;	/* from here: the cascaded case only */
 	}
-	if (blocker->registered)
+	else
+		again = false;
+	if (blocker->registered && again)
+		edata->hint = psprintf("Rows of %s that no rule matches reference rows the cleanup removes from %s (directly, or through an ON DELETE CASCADE key) through foreign key \"%s\", which no rule follows; the same key failed again after a retry: a gap in the registry, not a race. %s",
+							   blocker->qualname, reg->rules[blocker->parent].qualname,
+							   blocker->conname, ctc_blocker_hint(reg, blocker));
+	else if (blocker->registered)
 		edata->hint = psprintf("Rows of %s that no rule matches reference rows the cleanup deletes from %s through foreign key \"%s\", which no rule follows. They were there when the attempt began: a gap in the registry, not a race, which retrying cannot fix. %s",
 							   blocker->qualname, reg->rules[blocker->parent].qualname,
 							   blocker->conname, ctc_blocker_hint(reg, blocker));
@@ -1416,7 +1536,7 @@ ctc_fk_error_is_race(ErrorData *edata, const CtcRegistry *reg,
  *		add a hint naming the table and key.
  */
 static bool
-ctc_fk_followed(ErrorData *edata, const CtcRegistry *reg)
+ctc_fk_followed(ErrorData *edata, const CtcRegistry *reg, const char *previous)
 {
 	Oid			nsp;
 	Oid			relid = InvalidOid;
@@ -1440,7 +1560,21 @@ ctc_fk_followed(ErrorData *edata, const CtcRegistry *reg)
 			if (reg->rules[i].first == reg->rules[r].first &&
 				reg->rules[i].kind == CTC_RULE_CHILD &&
 				strcmp(reg->rules[i].fk_name, conname) == 0)
-				return true;
+			{
+				/*
+				 * Followed: the blocking row is new (a race), unless the
+				 * referenced row was not the pair's but went by an ON DELETE
+				 * CASCADE key no rule follows (cross_cascades).  That is
+				 * told by the same key failing again on a fresh snapshot.
+				 */
+				if (!reg->cross_cascades || previous == NULL ||
+					strcmp(previous, edata->constraint_name) != 0)
+					return true;
+				edata->hint = psprintf("Rows of %s reference, through foreign key \"%s\", rows that an ON DELETE CASCADE key no rule follows removes with the pair's rows (rows that are not the pair's own); the same key failed again after a retry, so this is a gap in the registry. Register the rows the cascade reaches (ct_cleanup_register_child() on the key it follows), or make \"%s\" ON DELETE CASCADE; ct_cleanup_check() lists the keys no rule follows.",
+									   quote_qualified_identifier(edata->schema_name, edata->table_name),
+									   conname, conname);
+				return false;
+			}
 		}
 	}
 	qualname = quote_qualified_identifier(edata->schema_name, edata->table_name);

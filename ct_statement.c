@@ -381,16 +381,23 @@ ctc_build_alias_query(const CtcAlias *alias)
 
 /*
  * ctc_build_person_query
- *		Which of the ids $1 uuid[] an alias source holds as a person's own
- *		id (its person column): an alias must not be one.
+ *		For the second ids $1 uuid[]: the rows (id, person) of an alias
+ *		source that map one of them to a person, and (id, NULL) for each
+ *		that it holds as a person's own id (its person column).  A second id
+ *		must be no one's own id and belong to one person only.
  */
 char *
 ctc_build_person_query(const CtcAlias *alias)
 {
 	const char *person = quote_identifier(alias->person_column);
+	const char *second = quote_identifier(alias->alias_column);
 
-	return psprintf("SELECT DISTINCT s.%s::pg_catalog.uuid FROM %s AS s"
+	return psprintf("SELECT s.%s::pg_catalog.uuid, s.%s::pg_catalog.uuid FROM %s AS s"
+					" WHERE s.%s::pg_catalog.uuid " CTC_UUID_EQ " ANY ($1::pg_catalog.uuid[])"
+					" AND s.%s IS NOT NULL"
+					" UNION SELECT s.%s::pg_catalog.uuid, NULL FROM %s AS s"
 					" WHERE s.%s::pg_catalog.uuid " CTC_UUID_EQ " ANY ($1::pg_catalog.uuid[])",
+					second, person, alias->qualname, second, person,
 					person, alias->qualname, person);
 }
 

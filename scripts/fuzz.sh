@@ -10,9 +10,11 @@
 # (setup, generate, build, oracle, check, shrink; each file's header says
 # what it does), then for each schema of the seed: generates a random
 # registry and data (fuzz.plan_schema), builds it as role fuzz_app and
-# registers it (fuzz.build), and runs its checks (fuzz.run_checks): previews,
-# cleanups and batches of random pairs, each compared with the oracle and
-# rolled back, with every generated row compared with the snapshot.
+# registers it (fuzz.build), and runs its checks (fuzz.run_checks): the
+# registry's processing order, previews, explains, cleanups and batches of
+# random pairs, each compared with the oracle and rolled back, with every
+# generated row compared with the snapshot; then the WARNINGs the previews
+# raised, which only psql sees (fuzz.judge_warnings).
 # Mismatches are then shrunk (fewer pairs, fewer tables, fewer keys, plain
 # names, fewer rows) and the smallest schema that still fails is printed as
 # a self-contained reproduction script.
@@ -24,8 +26,8 @@
 #                          (default 0: one seed, FUZZ_SCHEMAS schemas)
 #   FUZZ_SCHEMAS=N         schemas per seed (default 30; schema 0 has one
 #                          registered table, schema 1 two hundred)
-#   FUZZ_PAIRS=N           random pairs per schema, each previewed and
-#                          cleaned (default 12)
+#   FUZZ_PAIRS=N           random pairs per schema, each previewed, explained
+#                          and cleaned (default 12)
 #   FUZZ_SHRINK_SECONDS=N  time for shrinking, all mismatches together
 #                          (default 35)
 #   FUZZ_SHRINK_MAX=N      mismatches to shrink, one of each class, the one
@@ -54,7 +56,11 @@ keep=${FUZZ_KEEP:-0}
 verbose=${FUZZ_VERBOSE:-0}
 only=${FUZZ_ONLY:-}
 db=fuzz_$$
-export PGOPTIONS="${PGOPTIONS:-} -c client_min_messages=warning -c synchronous_commit=off"
+wfile=$(mktemp /tmp/ct_cleanup_fuzz_out.XXXXXX)   # what psql printed while checks ran
+# client_min_messages=warning: psql shows the previews' WARNINGs (and the
+# checks' markers around them), which fuzz.judge_warnings counts; the server
+# log does not need them
+export PGOPTIONS="${PGOPTIONS:-} -c client_min_messages=warning -c log_min_messages=error -c synchronous_commit=off"
 psql=(psql -X -q -At -v ON_ERROR_STOP=1 -d "$db")
 start=$(date +%s)
 internal=0                          # fuzzer errors (not mismatches)
@@ -76,7 +82,17 @@ wait_server() {
     return 1
 }
 
+# judge_warnings FILE SQL: load what psql printed while checks ran (their
+# WARNINGs, which PL/pgSQL cannot see) into fuzz.wlog, then run SQL (which
+# judges them), in one session; prints SQL's result.
+judge_warnings() {
+    "${psql[@]}" -c "TRUNCATE fuzz.wlog" \
+                 -c "COPY fuzz.wlog (line) FROM STDIN WITH (FORMAT csv, DELIMITER E'\x01', QUOTE E'\x02')" \
+                 -c "$2" < "$1"
+}
+
 cleanup() {
+    rm -f "$wfile"
     if [ "$keep" = 1 ]; then
         say "kept database $db"
     else
@@ -144,8 +160,15 @@ while [ $stop = 0 ]; do
         else
             # every fifth schema also gets a batch of 1000 pairs
             big=$([ $((no % 5)) = 2 ] && echo true || echo false)
-            if ! err=$("${psql[@]}" -c "CALL fuzz.run_checks($sid, $singles, $big)" 2>&1); then
-                if echo "$err" | grep -q "$crashed"; then
+            if "${psql[@]}" -c "CALL fuzz.run_checks($sid, $singles, $big)" > "$wfile" 2>&1; then
+                # the previews' WARNINGs, between the checks' markers
+                if ! err=$(judge_warnings "$wfile" "SELECT fuzz.judge_warnings($sid)" 2>&1); then
+                    say "INTERNAL ERROR: seed $cur schema $no: warnings: $err"
+                    internal=$((internal + 1))
+                fi
+            else
+                err=$(grep -v '^WARNING: \|^DETAIL: \|^HINT: ' "$wfile")
+                if grep -q "$crashed" "$wfile"; then
                     # the server crashed in the check that was running
                     wait_server || { say "server does not come back after a crash"; exit 1; }
                     q "UPDATE fuzz.result SET checks = checks + 1, failed = failed + 1 WHERE sid = $sid;
@@ -204,9 +227,10 @@ attempt() {
         echo "$sid $([ "$st" = ok ] && echo ok || echo register:refused)"
     elif [ "$st" != ok ]; then
         echo "$sid register:refused"
-    elif r=$(q "SELECT fuzz.retry($sid)" 2>&1); then
+    elif r=$(q "SELECT fuzz.retry($sid)" 2>"$wfile") &&
+         r=$(judge_warnings "$wfile" "SELECT fuzz.retry_warnings($sid, '$r')"); then
         echo "$sid $r"
-    elif echo "$r" | grep -q 'server closed the connection\|terminating connection\|connection to server'; then
+    elif grep -q "$crashed" "$wfile"; then
         wait_server
         q "UPDATE fuzz.plan SET outcome = 'the server crashed' WHERE sid = $sid" >/dev/null
         echo "$sid $op:crash"

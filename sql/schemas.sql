@@ -288,6 +288,18 @@ SELECT total FROM ct_cleanup(ms.u(1), ms.u(13), 'claimed id');
 SELECT count(*) AS bookings_kept FROM ms.bookings WHERE id = ms.r('b', 9);
 DELETE FROM ms.bookings WHERE id = ms.r('b', 9);
 DELETE FROM ms.coaches WHERE id = ms.u(2);
+-- a second alias source in which coach 13 claims coach 11's profile id
+CREATE TABLE ms.legacy_ids (legacy_id uuid NOT NULL, user_id uuid NOT NULL);
+SELECT ct_cleanup_register_alias('trainer', 'ms.legacy_ids', 'legacy_id', 'user_id');
+INSERT INTO ms.legacy_ids VALUES (ms.k(11), ms.u(13));
+INSERT INTO ms.bookings VALUES (ms.r('b', 10), ms.u(1), ms.k(11));
+\set VERBOSITY default
+SELECT total FROM ct_cleanup(ms.u(1), ms.u(13), 'claimed profile id');
+\set VERBOSITY terse
+SELECT count(*) AS bookings_kept FROM ms.bookings WHERE id = ms.r('b', 10);
+SELECT ct_cleanup_unregister_alias('trainer', 'ms.legacy_ids');
+DROP TABLE ms.legacy_ids;
+DELETE FROM ms.bookings WHERE id = ms.r('b', 10);
 GRANT INSERT ON ms.coaches TO regress_schemas_billing;
 GRANT UPDATE (id) ON ms.coaches TO PUBLIC;
 SELECT severity, object, problem, hint FROM ct_cleanup_check() WHERE object = 'ms.coaches';

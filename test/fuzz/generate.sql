@@ -28,6 +28,21 @@
 --     with 23503 and change nothing), and bridges (registered table ->
 --     unregistered -> registered, all CASCADE: the far rows are counted);
 --   * sometimes a "people" table that person columns reference;
+--   * sometimes alias tables (1.2): "profiles" (alias id, person id),
+--     registered with ct_cleanup_register_alias for clients, trainers or
+--     both (one table for both kinds, or one each); 0 to 2 profiles per
+--     person, and lookalikes (another person's id as an alias, the
+--     person's own id, NULLs).  Rows of some pair / either tables hold
+--     profile ids instead of person ids (also in plans without aliases,
+--     where they must not match);
+--   * several rules on one table (1.2, fuzz.xrule): a second pair / either
+--     rule on two more person columns, the first rule's columns in another
+--     kind or order, or a child rule through a key of its own (the either
+--     rule of messages plus the child rule of their conversation);
+--     registered right after the table's first rule or after all of them;
+--   * ON DELETE SET NULL keys (extra keys between registered tables, a
+--     child's second key, unregistered tables): the rows that reference
+--     the pair's rows and are not the pair's are kept, the key set to NULL;
 --   * hostile names: mixed case, spaces, quotes, semicolons, reserved words,
 --     non-ASCII, 63-byte names, for schemas, tables, columns and keys; uuid
 --     columns or a domain over uuid for persons.
@@ -37,7 +52,15 @@
 -- cleanup deletes") from differing: a table whose rows a cascade can remove
 -- outside its rule (a "victim") has only CASCADE child rules below it.
 -- Then those children vanish either way, and both readings give the same
--- counts.
+-- counts.  Further rules obey it too (a further child rule of a victim
+-- follows a CASCADE key, and its table becomes a victim).
+--
+-- Three limits keep the run short: few further rules in plans of more than
+-- 60 tables, none once the registry has 250 paths (the extension allows
+-- 1000: each rule of a parent table gives every child rule below it a path
+-- of its own), and cross aliases (one person's alias that is another
+-- person's own id, which makes the extension refuse every call that reads
+-- it) in at most one row of a quarter of the alias tables.
 --
 -- Plans use random() after setseed(), so a (seed, schema_no) always gives
 -- the same plan; values in the rows are made by build.sql from fuzz.rnd.
@@ -62,6 +85,7 @@ RETURN CASE kind
     WHEN 'fk'  THEN ARRAY['fk', 'Fk "Weird"', 'select', 'fk; drop table x', 'FK Mixed',
                           'references', 'fk ünï', repeat('f', 70)]
     WHEN 'people' THEN ARRAY['people', 'profiles', 'Profiles "P"', 'select']
+    WHEN 'alias' THEN ARRAY['profiles', 'coach_profiles', 'Alias "A"', 'user', 'aliases', 'Ünï profiles']
     WHEN 'payload' THEN ARRAY['body', 'payload', 'Note "n"', 'where', 'text']
     WHEN 'custom' THEN ARRAY['fz_custom', 'zz9', 'x', 'custom_cat', repeat('z', 63)]
 END;
@@ -154,17 +178,34 @@ $$;
 -- Can rows of table t vanish by a cascade no rule follows without the two
 -- readings of a child rule differing?  True when every child rule in t's
 -- subtree follows an ON DELETE CASCADE key (see the file header).
-CREATE FUNCTION fuzz.p_victim_ok(p_sid int, p_tid int) RETURNS bool
+-- The child rules of a plan, first rules and further ones: table, parent,
+-- the key followed.
+CREATE FUNCTION fuzz.p_child_rules(p_sid int) RETURNS TABLE (tid int, parent_tid int, fid int)
+LANGUAGE sql STABLE
+BEGIN ATOMIC
+    SELECT t.tid, t.parent_tid, t.rule_fid FROM fuzz.tab t WHERE t.sid = p_sid AND t.kind = 'child'
+    UNION ALL
+    SELECT x.tid, x.parent_tid, x.fid FROM fuzz.xrule x WHERE x.sid = p_sid AND x.kind = 'child';
+END;
+
+-- Table t and the tables below it through child rules (any of their rules).
+CREATE FUNCTION fuzz.p_subtree(p_sid int, p_tid int) RETURNS SETOF int
 LANGUAGE sql STABLE
 BEGIN ATOMIC
     WITH RECURSIVE sub(tid) AS (
         SELECT p_tid
         UNION
-        SELECT t.tid FROM fuzz.tab t JOIN sub ON t.parent_tid = sub.tid WHERE t.sid = p_sid
+        SELECT r.tid FROM fuzz.p_child_rules(p_sid) r JOIN sub ON r.parent_tid = sub.tid
     )
+    SELECT tid FROM sub;
+END;
+
+CREATE FUNCTION fuzz.p_victim_ok(p_sid int, p_tid int) RETURNS bool
+LANGUAGE sql STABLE
+BEGIN ATOMIC
     SELECT NOT EXISTS (
-        SELECT FROM fuzz.tab t JOIN fuzz.fk f ON f.sid = t.sid AND f.fid = t.rule_fid
-         WHERE t.sid = p_sid AND t.tid IN (SELECT tid FROM sub) AND t.tid <> p_tid
+        SELECT FROM fuzz.p_child_rules(p_sid) r JOIN fuzz.fk f ON f.sid = p_sid AND f.fid = r.fid
+         WHERE r.parent_tid IN (SELECT fuzz.p_subtree(p_sid, p_tid))
            AND f.action <> 'cascade');
 END;
 
@@ -172,13 +213,109 @@ END;
 CREATE FUNCTION fuzz.p_victim(p_sid int, p_tid int) RETURNS void
 LANGUAGE sql
 BEGIN ATOMIC
-    WITH RECURSIVE sub(tid) AS (
-        SELECT p_tid
-        UNION
-        SELECT t.tid FROM fuzz.tab t JOIN sub ON t.parent_tid = sub.tid WHERE t.sid = p_sid
-    )
-    UPDATE fuzz.tab SET victim = true WHERE sid = p_sid AND tid IN (SELECT tid FROM sub);
+    UPDATE fuzz.tab SET victim = true WHERE sid = p_sid AND tid IN (SELECT fuzz.p_subtree(p_sid, p_tid));
 END;
+
+-- The paths of a plan's registry: each pair / either rule is one, each
+-- child rule one per path of its parent table (the extension allows 1000).
+CREATE FUNCTION fuzz.p_paths(p_sid int) RETURNS bigint
+LANGUAGE sql STABLE
+BEGIN ATOMIC
+    WITH RECURSIVE roots(tid) AS (
+        SELECT t.tid FROM fuzz.tab t WHERE t.sid = p_sid AND t.kind IN ('pair', 'either')
+        UNION ALL
+        SELECT x.tid FROM fuzz.xrule x WHERE x.sid = p_sid AND x.kind IN ('pair', 'either')
+    ), paths(tid, n) AS (
+        SELECT tid, 1 FROM roots
+        UNION ALL
+        SELECT r.tid, p.n + 1 FROM paths p JOIN fuzz.p_child_rules(p_sid) r ON r.parent_tid = p.tid
+         WHERE p.n < 12
+    )
+    SELECT count(*) FROM paths;
+END;
+
+-- A further rule of table t (see the file header), if one fits.
+CREATE FUNCTION fuzz.p_xrule(p_sid int, p_tid int) RETURNS void
+LANGUAGE plpgsql AS $$
+DECLARE
+    t    fuzz.tab;
+    par  fuzz.tab;
+    x    int := coalesce((SELECT max(xid) FROM fuzz.xrule WHERE sid = p_sid), 0) + 1;
+    cat  text := CASE WHEN random() < 0.6 THEN fuzz.pick(fuzz.named_categories())
+                      ELSE fuzz.pick(fuzz.pool('custom')) END;
+    pick int;
+    how  text;
+    o    record;
+    opts text[];
+    act  text;
+    f    int;
+    an   bool;
+    bn   bool;
+    nullable bool;
+BEGIN
+    SELECT * INTO t FROM fuzz.tab WHERE sid = p_sid AND tid = p_tid;
+    pick := fuzz.p_pick(ARRAY(SELECT tid FROM fuzz.tab
+                                WHERE sid = p_sid AND role = 'registered' AND key_cols IS NOT NULL
+                                  AND depth < 4 AND tid <> p_tid ORDER BY tid));
+    how := fuzz.wpick(ARRAY['child', 'same', 'cols'],
+                      ARRAY[CASE WHEN pick IS NULL THEN 0 ELSE 0.45 END,
+                            CASE WHEN t.col_a IS NULL THEN 0 ELSE 0.3 END, 0.25]);
+    IF how = 'same' THEN
+        -- the first rule's columns in another kind or order, not one the
+        -- table has already (registering it again would replace it)
+        opts := ARRAY(SELECT v FROM unnest(ARRAY['pair a b', 'pair b a', 'either a b', 'either b a']) v
+                       WHERE v <> t.kind || ' a b'
+                         AND NOT EXISTS (SELECT FROM fuzz.xrule r
+                                          WHERE r.sid = p_sid AND r.tid = p_tid
+                                            AND r.kind = split_part(v, ' ', 1)
+                                            AND r.col_a = CASE WHEN split_part(v, ' ', 2) = 'a' THEN t.col_a ELSE t.col_b END
+                                            AND r.col_b = CASE WHEN split_part(v, ' ', 2) = 'a' THEN t.col_b ELSE t.col_a END));
+        IF opts = '{}' THEN
+            how := 'cols';
+        ELSE
+            o := NULL;
+            SELECT split_part(v, ' ', 1) AS kind, split_part(v, ' ', 2) = 'a' AS straight INTO o
+              FROM (SELECT fuzz.pick(opts) AS v) z;
+            INSERT INTO fuzz.xrule (sid, xid, tid, kind, category, col_a, col_b, a_null, b_null, at_end)
+            VALUES (p_sid, x, p_tid, o.kind, cat,
+                    CASE WHEN o.straight THEN t.col_a ELSE t.col_b END,
+                    CASE WHEN o.straight THEN t.col_b ELSE t.col_a END,
+                    CASE WHEN o.straight THEN t.a_null ELSE t.b_null END,
+                    CASE WHEN o.straight THEN t.b_null ELSE t.a_null END,
+                    random() < 0.3);
+            RETURN;
+        END IF;
+    END IF;
+    IF how = 'cols' THEN
+        an := random() < 0.4;
+        bn := random() < 0.4;
+        INSERT INTO fuzz.xrule (sid, xid, tid, kind, category, col_a, col_b, a_null, b_null, at_end)
+        VALUES (p_sid, x, p_tid, CASE WHEN random() < 0.5 THEN 'pair' ELSE 'either' END, cat,
+                fuzz.p_col(p_sid, p_tid, fuzz.pick(fuzz.pool('col')),
+                           CASE WHEN random() < 0.3 THEN format('%I."Person Id"', t.nsp) ELSE 'uuid' END,
+                           NOT an, 'xa', x),
+                NULL, an, bn, random() < 0.3);
+        UPDATE fuzz.xrule
+           SET col_b = fuzz.p_col(p_sid, p_tid, fuzz.pick(fuzz.pool('col')),
+                                  CASE WHEN random() < 0.3 THEN format('%I."Person Id"', t.nsp) ELSE 'uuid' END,
+                                  NOT bn, 'xb', x)
+         WHERE sid = p_sid AND xid = x;
+        RETURN;
+    END IF;
+    -- a child rule through a key of its own; below a victim only CASCADE
+    SELECT * INTO par FROM fuzz.tab WHERE sid = p_sid AND tid = pick;
+    act := CASE WHEN par.victim THEN 'cascade'
+                ELSE fuzz.wpick(ARRAY['cascade', 'noaction', 'restrict'], ARRAY[0.5, 0.4, 0.1]) END;
+    nullable := random() < 0.6;
+    f := fuzz.p_fk(p_sid, p_tid, par.tid, act, 'xrule', false,
+                   CASE WHEN nullable THEN 0.15 + random() * 0.3 ELSE 0 END,
+                   CASE WHEN nullable THEN 0.1 ELSE 0 END);
+    INSERT INTO fuzz.xrule (sid, xid, tid, kind, category, parent_tid, fid, at_end)
+    VALUES (p_sid, x, p_tid, 'child', cat, par.tid, f, random() < 0.3);
+    UPDATE fuzz.tab SET depth = greatest(depth, par.depth + 1), victim = victim OR par.victim
+     WHERE sid = p_sid AND tid = p_tid;
+END
+$$;
 
 -- Give table t a unique key of a random shape (or none), and maybe
 -- partition it.  Roots (with rule columns) may use a person column in the key.
@@ -261,8 +398,12 @@ BEGIN
     IF p_people IS NULL THEN
         RETURN;
     END IF;
+    -- (not rule columns that hold profile ids: those are not in the people table)
     FOR c IN SELECT name FROM fuzz.col
-              WHERE sid = p_sid AND tid = p_tid AND gen IN ('pa', 'pb', 'person') ORDER BY cid LOOP
+              WHERE sid = p_sid AND tid = p_tid
+                AND (gen = 'person' OR (gen IN ('pa', 'pb', 'xa', 'xb')
+                                        AND (SELECT alias_frac FROM fuzz.tab WHERE sid = p_sid AND tid = p_tid) = 0))
+              ORDER BY cid LOOP
         IF random() < 0.4 THEN
             INSERT INTO fuzz.fk (sid, fid, child_tid, parent_tid, name, cols, ref_cols, action, role, late)
             SELECT p_sid, coalesce((SELECT max(fid) FROM fuzz.fk WHERE sid = p_sid), 0) + 1,
@@ -273,6 +414,31 @@ BEGIN
               FROM fuzz.tab pt WHERE pt.sid = p_sid AND pt.tid = p_people;
         END IF;
     END LOOP;
+END
+$$;
+
+-- An alias table (id, person) registered for kinds; returns its tid.
+CREATE FUNCTION fuzz.p_alias(p_sid int, p_nsp text, p_kinds text[], np int) RETURNS int
+LANGUAGE plpgsql AS $$
+DECLARE
+    a int := fuzz.p_tab(p_sid, 'alias', p_nsp, fuzz.pick(fuzz.pool('alias')), 3 * (np + 2));
+BEGIN
+    UPDATE fuzz.tab
+       SET key_kind = 'rid', key_type = 'pk', key_cols = ARRAY[rid_col], alias_kinds = p_kinds,
+           alias_cross = random() < 0.25,
+           col_a = fuzz.p_col(p_sid, a, fuzz.pick(fuzz.pool('col')),
+                              CASE WHEN random() < 0.3 THEN format('%I."Person Id"', p_nsp) ELSE 'uuid' END,
+                              false, 'alias_id')
+     WHERE sid = p_sid AND tid = a;
+    UPDATE fuzz.tab
+       SET col_b = fuzz.p_col(p_sid, a, fuzz.pick(fuzz.pool('col')),
+                              CASE WHEN random() < 0.3 THEN format('%I."Person Id"', p_nsp) ELSE 'uuid' END,
+                              false, 'alias_person')
+     WHERE sid = p_sid AND tid = a;
+    IF random() < 0.3 THEN
+        PERFORM fuzz.p_col(p_sid, a, fuzz.pick(fuzz.pool('payload')), 'text', false, 'payload');
+    END IF;
+    RETURN a;
 END
 $$;
 
@@ -314,6 +480,8 @@ DECLARE
     f      int;
     nullable bool;
     u      int;
+    aliased bool;
+    am     float8;
 BEGIN
     PERFORM setseed((dseed % 1000003)::float8 / 1000003.0);
     ntab := fuzz.p_size(p_no);
@@ -337,6 +505,22 @@ BEGIN
                key_cols = ARRAY[fuzz.p_col(p_sid, people, fuzz.pick(fuzz.pool('col')), 'uuid', true, 'people')]
          WHERE sid = p_sid AND tid = people;
         PERFORM fuzz.p_col(p_sid, people, 'name', 'text', false, 'payload');
+    END IF;
+
+    -- alias tables: for clients, for trainers, one each, or one for both
+    aliased := p_no <> 0 AND random() < 0.4;
+    IF aliased THEN
+        am := random();
+        IF am < 0.3 THEN
+            PERFORM fuzz.p_alias(p_sid, fuzz.pick(nsps), ARRAY['client'], np);
+        ELSIF am < 0.55 THEN
+            PERFORM fuzz.p_alias(p_sid, fuzz.pick(nsps), ARRAY['trainer'], np);
+        ELSIF am < 0.8 THEN
+            PERFORM fuzz.p_alias(p_sid, fuzz.pick(nsps), ARRAY['client'], np);
+            PERFORM fuzz.p_alias(p_sid, fuzz.pick(nsps), ARRAY['trainer'], np);
+        ELSE
+            PERFORM fuzz.p_alias(p_sid, fuzz.pick(nsps), ARRAY['client', 'trainer'], np);
+        END IF;
     END IF;
 
     -- the registered tables: roots and child rules
@@ -379,6 +563,11 @@ BEGIN
                                       CASE WHEN random() < 0.3 THEN format('%I."Person Id"', x.nsp) ELSE 'uuid' END,
                                       NOT x.b_null, 'pb')
              WHERE sid = p_sid AND tid = t;
+            -- profile ids instead of person ids in some rows (lookalikes
+            -- where no alias is registered)
+            IF random() < (CASE WHEN aliased THEN 0.6 ELSE 0.1 END) THEN
+                UPDATE fuzz.tab SET alias_frac = 0.2 + random() * 0.5 WHERE sid = p_sid AND tid = t;
+            END IF;
         END IF;
         PERFORM fuzz.p_key_and_partitions(p_sid, t, CASE WHEN v_kind = 'child' THEN 0.6 ELSE 0.75 END);
         IF v_kind = 'child' THEN
@@ -393,7 +582,7 @@ BEGIN
              WHERE sid = p_sid AND tid = t;
             -- sometimes a second key to the same parent, which no rule follows
             IF random() < 0.12 THEN
-                act := fuzz.wpick(ARRAY['cascade', 'noaction', 'restrict'], ARRAY[0.5, 0.35, 0.15]);
+                act := fuzz.wpick(ARRAY['cascade', 'noaction', 'restrict', 'setnull'], ARRAY[0.45, 0.3, 0.12, 0.13]);
                 PERFORM fuzz.p_fk(p_sid, t, par.tid, act, 'second', false,
                                   CASE WHEN act = 'cascade' THEN 0.3 ELSE 0.8 END, 0.1);
                 IF act = 'cascade' THEN
@@ -401,26 +590,43 @@ BEGIN
                 END IF;
             END IF;
         END IF;
+        -- further rules (few in big plans: each rule of a parent table gives
+        -- every child rule below it a path of its own)
+        IF random() < (CASE WHEN big THEN 0.05 ELSE 0.22 END) AND fuzz.p_paths(p_sid) < 250 THEN
+            PERFORM fuzz.p_xrule(p_sid, t);
+            IF random() < 0.2 THEN
+                PERFORM fuzz.p_xrule(p_sid, t);
+            END IF;
+        END IF;
         PERFORM fuzz.p_decor(p_sid, t, people);
     END LOOP;
 
-    -- extra foreign keys between registered tables that no rule follows
-    IF random() < 0.45 THEN
+    -- extra foreign keys between registered tables that no rule follows;
+    -- often from a table with several rules (rows of one rule that
+    -- reference, or vanish with, rows of another)
+    IF random() < 0.45 OR EXISTS (SELECT FROM fuzz.xrule WHERE sid = p_sid) THEN
         FOR k IN 1 .. 1 + floor(random() * 3)::int LOOP
             pick := fuzz.p_pick(ARRAY(SELECT tid FROM fuzz.tab
                                             WHERE sid = p_sid AND role = 'registered' AND key_cols IS NOT NULL
                                             ORDER BY tid));
             SELECT * INTO y FROM fuzz.tab WHERE sid = p_sid AND tid = pick;
             EXIT WHEN y.tid IS NULL;
-            IF random() < 0.15 THEN
+            pick := fuzz.p_pick(ARRAY(SELECT DISTINCT xr.tid FROM fuzz.xrule xr JOIN fuzz.tab tb USING (sid, tid)
+                                       WHERE xr.sid = p_sid AND tb.key_cols IS NOT NULL ORDER BY xr.tid));
+            IF pick IS NOT NULL AND random() < 0.4 THEN
+                SELECT * INTO x FROM fuzz.tab WHERE sid = p_sid AND tid = pick;
+                IF random() < 0.5 THEN
+                    y := x;                      -- a self reference
+                END IF;
+            ELSIF random() < 0.15 THEN
                 x := y;                          -- a self reference
             ELSE
                 pick := fuzz.p_pick(ARRAY(SELECT tid FROM fuzz.tab
                                                 WHERE sid = p_sid AND role = 'registered' ORDER BY tid));
                 SELECT * INTO x FROM fuzz.tab WHERE sid = p_sid AND tid = pick;
             END IF;
-            act := CASE WHEN fuzz.p_victim_ok(p_sid, x.tid) AND random() < 0.7 THEN 'cascade'
-                        ELSE fuzz.wpick(ARRAY['noaction', 'restrict'], ARRAY[0.7, 0.3]) END;
+            act := CASE WHEN fuzz.p_victim_ok(p_sid, x.tid) AND random() < 0.6 THEN 'cascade'
+                        ELSE fuzz.wpick(ARRAY['noaction', 'restrict', 'setnull'], ARRAY[0.5, 0.2, 0.3]) END;
             IF x.col_a IS NOT NULL AND y.col_a IS NOT NULL THEN
                 -- mostly the row of the same pair (a message in its pair's
                 -- conversation), some of another pair's
@@ -442,7 +648,7 @@ BEGIN
         FOR k IN 1 .. 1 + floor(random() * 4)::int LOOP
             v_kind := fuzz.wpick(ARRAY['leaf', 'blocker', 'bridge'], ARRAY[0.45, 0.25, 0.3]);
             pick := fuzz.p_pick(ARRAY(SELECT tid FROM fuzz.tab
-                                            WHERE sid = p_sid AND key_cols IS NOT NULL AND role <> 'people'
+                                            WHERE sid = p_sid AND key_cols IS NOT NULL AND role NOT IN ('people', 'alias')
                                               AND (role = 'registered' OR v_kind = 'leaf')
                                             ORDER BY tid));
             SELECT * INTO y FROM fuzz.tab WHERE sid = p_sid AND tid = pick;
@@ -456,8 +662,9 @@ BEGIN
             END IF;
             PERFORM fuzz.p_decor(p_sid, u, people);
             IF v_kind = 'blocker' THEN
-                PERFORM fuzz.p_fk(p_sid, u, y.tid,
-                                  fuzz.wpick(ARRAY['noaction', 'restrict'], ARRAY[0.7, 0.3]), 'unreg', false);
+                -- or a retained record: ON DELETE SET NULL, kept
+                act := fuzz.wpick(ARRAY['noaction', 'restrict', 'setnull'], ARRAY[0.55, 0.25, 0.2]);
+                PERFORM fuzz.p_fk(p_sid, u, y.tid, act, 'unreg', false, CASE WHEN act = 'setnull' THEN 0.2 ELSE 0 END);
             ELSE
                 PERFORM fuzz.p_fk(p_sid, u, y.tid, 'cascade', 'unreg', false, 0.2, 0.1);
             END IF;
@@ -502,14 +709,21 @@ END;
 CREATE FUNCTION fuzz.summary(p_sid int) RETURNS text
 LANGUAGE sql STABLE
 BEGIN ATOMIC
-    SELECT format('%s tables (%s registered: %s pair, %s either, %s child, depth %s; %s partitioned;'
-                  ' %s extra keys%s; %s unregistered), %s rows',
+    SELECT format('%s tables (%s registered: %s pair, %s either, %s child, depth %s%s; %s partitioned;'
+                  ' %s extra keys%s%s; %s unregistered%s), %s rows',
                   count(*), count(*) FILTER (WHERE role = 'registered'),
                   count(*) FILTER (WHERE kind = 'pair'), count(*) FILTER (WHERE kind = 'either'),
                   count(*) FILTER (WHERE kind = 'child'), max(depth),
+                  (SELECT coalesce(', ' || count(*) || ' further rule(s) on ' || count(DISTINCT x.tid) || ' table(s)', '')
+                     FROM fuzz.xrule x WHERE x.sid = p_sid HAVING count(*) > 0),
                   count(*) FILTER (WHERE part_by IS NOT NULL),
                   (SELECT count(*) FROM fuzz.fk f WHERE f.sid = p_sid AND f.role IN ('extra', 'second', 'bridge')),
                   CASE WHEN fuzz.has_cycle(p_sid) THEN ', a cycle' ELSE '' END,
-                  count(*) FILTER (WHERE role = 'unregistered'), sum(coalesce(cardinality(keep), nrows)))
+                  (SELECT ', ' || count(*) || ' SET NULL' FROM fuzz.fk f WHERE f.sid = p_sid AND f.action = 'setnull'
+                   HAVING count(*) > 0),
+                  count(*) FILTER (WHERE role = 'unregistered'),
+                  (SELECT '; aliases: ' || string_agg(array_to_string(a.alias_kinds, '+'), ', ' ORDER BY a.tid)
+                     FROM fuzz.tab a WHERE a.sid = p_sid AND a.role = 'alias'),
+                  sum(coalesce(cardinality(keep), nrows)) FILTER (WHERE role <> 'alias'))
       FROM fuzz.tab WHERE sid = p_sid;
 END;

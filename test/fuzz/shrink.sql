@@ -19,9 +19,11 @@
 --      depends on them (child rules, tables with an inline foreign key to
 --      them); late keys and people keys to a dropped table are dropped and
 --      their columns stay
---   5. without one foreign key that no rule follows
---   6. no people table; no decoy person and payload columns; no
---      partitioning; plain names (schema fz, tables t<n>, columns c<n>)
+--   5. without one foreign key that no rule follows; without one of a
+--      table's further rules (with its key or columns)
+--   6. no people table; no alias tables; no profile ids in rows; no decoy
+--      person and payload columns; no partitioning; plain names (schema fz,
+--      tables t<n>, columns c<n>)
 --   7. fewer rows: every table halved; one table emptied or halved
 -- A row whose NOT NULL key points at a row that is not kept goes too; a
 -- nullable key to it becomes NULL (build.sql).
@@ -51,6 +53,9 @@ BEGIN
     INSERT INTO fuzz.fk
     SELECT (jsonb_populate_record(NULL::fuzz.fk, to_jsonb(f) || jsonb_build_object('sid', dst))).*
       FROM fuzz.fk f WHERE sid = src;
+    INSERT INTO fuzz.xrule
+    SELECT (jsonb_populate_record(NULL::fuzz.xrule, to_jsonb(x) || jsonb_build_object('sid', dst))).*
+      FROM fuzz.xrule x WHERE sid = src;
     RETURN dst;
 END
 $$;
@@ -73,7 +78,8 @@ END
 $$;
 
 -- Drop tables p_tids from plan p_sid, with everything that depends on
--- them.  False if no registered table would be left.
+-- them (a further child rule of a kept table to a dropped one goes with its
+-- key).  False if no registered table would be left.
 CREATE FUNCTION fuzz.p_drop(p_sid int, p_tids int[]) RETURNS bool
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -88,7 +94,7 @@ BEGIN
            AND (x.parent_tid = g.tid
                 OR EXISTS (SELECT FROM fuzz.fk f
                             WHERE f.sid = p_sid AND f.child_tid = x.tid AND f.parent_tid = g.tid
-                              AND NOT f.late AND f.role <> 'people'))
+                              AND NOT f.late AND f.role NOT IN ('people', 'xrule')))
     )
     SELECT array_agg(DISTINCT tid) INTO gone FROM g;
     IF NOT EXISTS (SELECT FROM fuzz.tab WHERE sid = p_sid AND role = 'registered' AND tid <> ALL (gone)) THEN
@@ -97,7 +103,9 @@ BEGIN
     -- keys to dropped tables from kept ones: the late key's columns go, a
     -- people key's column stays a person column
     DELETE FROM fuzz.col c USING fuzz.fk f
-     WHERE c.sid = p_sid AND f.sid = p_sid AND c.fid = f.fid AND c.gen = 'late' AND f.parent_tid = ANY (gone);
+     WHERE c.sid = p_sid AND f.sid = p_sid AND c.fid = f.fid AND f.parent_tid = ANY (gone)
+       AND (c.gen = 'late' OR (c.gen = 'fk' AND f.role = 'xrule'));
+    DELETE FROM fuzz.xrule WHERE sid = p_sid AND (tid = ANY (gone) OR parent_tid = ANY (gone));
     DELETE FROM fuzz.fk WHERE sid = p_sid AND (child_tid = ANY (gone) OR parent_tid = ANY (gone));
     DELETE FROM fuzz.col WHERE sid = p_sid AND tid = ANY (gone);
     DELETE FROM fuzz.tab WHERE sid = p_sid AND tid = ANY (gone);
@@ -221,8 +229,8 @@ BEGIN
         )
         SELECT jsonb_object_agg(x.tid, x.ords), sum(cardinality(x.ords)) INTO rel, n
           FROM (SELECT t.tid, ARRAY(SELECT (u.rid % 100000)::int FROM up u WHERE u.rid / 100000 = t.tid ORDER BY 1) AS ords
-                  FROM fuzz.tab t WHERE t.sid = p_sid AND t.role <> 'people') x;
-        IF n < (SELECT sum(fuzz.nkept(t)) FROM fuzz.tab t WHERE t.sid = p_sid AND t.role <> 'people') THEN
+                  FROM fuzz.tab t WHERE t.sid = p_sid AND t.role NOT IN ('people', 'alias')) x;
+        IF n < (SELECT sum(fuzz.nkept(t)) FROM fuzz.tab t WHERE t.sid = p_sid AND t.role NOT IN ('people', 'alias')) THEN
             RETURN NEXT jsonb_build_object('what', 'keep', 'rows', rel);
         END IF;
     END IF;
@@ -234,14 +242,23 @@ BEGIN
         RETURN NEXT jsonb_build_object('what', 'drop', 'tids', alltids[r.lo:r.hi]);
     END LOOP;
 
-    -- 5. without one key that no rule follows
-    FOR r IN SELECT fid FROM fuzz.fk WHERE sid = p_sid AND role <> 'rule' ORDER BY fid DESC LOOP
+    -- 5. without one key that no rule follows; without one further rule
+    FOR r IN SELECT fid FROM fuzz.fk WHERE sid = p_sid AND role NOT IN ('rule', 'xrule') ORDER BY fid DESC LOOP
         RETURN NEXT jsonb_build_object('what', 'dropfk', 'fid', r.fid);
+    END LOOP;
+    FOR r IN SELECT xid FROM fuzz.xrule WHERE sid = p_sid ORDER BY xid DESC LOOP
+        RETURN NEXT jsonb_build_object('what', 'dropx', 'xid', r.xid);
     END LOOP;
 
     -- 6. simpler shapes, and plain names (for a readable reproduction)
     IF EXISTS (SELECT FROM fuzz.tab WHERE sid = p_sid AND role = 'people') THEN
         RETURN NEXT jsonb_build_object('what', 'nopeople');
+    END IF;
+    IF EXISTS (SELECT FROM fuzz.tab WHERE sid = p_sid AND role = 'alias') THEN
+        RETURN NEXT jsonb_build_object('what', 'noalias');
+    END IF;
+    IF EXISTS (SELECT FROM fuzz.tab WHERE sid = p_sid AND alias_frac > 0) THEN
+        RETURN NEXT jsonb_build_object('what', 'noaliasfrac');
     END IF;
     IF EXISTS (SELECT FROM fuzz.col WHERE sid = p_sid AND gen IN ('person', 'payload')) THEN
         RETURN NEXT jsonb_build_object('what', 'nodecor');
@@ -292,9 +309,21 @@ BEGIN
             END IF;
         WHEN 'dropfk' THEN
             PERFORM fuzz.p_dropfk(dst, (spec ->> 'fid')::int);
+        WHEN 'dropx' THEN
+            -- the rule, its key (child) or its columns and their people keys
+            PERFORM fuzz.p_dropfk(dst, fid) FROM fuzz.xrule WHERE sid = dst AND xid = (spec ->> 'xid')::int AND kind = 'child';
+            DELETE FROM fuzz.fk f USING fuzz.col c
+             WHERE f.sid = dst AND c.sid = dst AND f.role = 'people' AND c.tid = f.child_tid
+               AND c.name = f.cols[1] AND c.gen IN ('xa', 'xb') AND c.fid = (spec ->> 'xid')::int;
+            DELETE FROM fuzz.col WHERE sid = dst AND gen IN ('xa', 'xb') AND fid = (spec ->> 'xid')::int;
+            DELETE FROM fuzz.xrule WHERE sid = dst AND xid = (spec ->> 'xid')::int;
         WHEN 'nopeople' THEN
             DELETE FROM fuzz.fk WHERE sid = dst AND role = 'people';
             PERFORM fuzz.p_drop(dst, ARRAY(SELECT tid FROM fuzz.tab WHERE sid = dst AND role = 'people'));
+        WHEN 'noalias' THEN
+            PERFORM fuzz.p_drop(dst, ARRAY(SELECT tid FROM fuzz.tab WHERE sid = dst AND role = 'alias'));
+        WHEN 'noaliasfrac' THEN
+            UPDATE fuzz.tab SET alias_frac = 0 WHERE sid = dst;
         WHEN 'nodecor' THEN
             DELETE FROM fuzz.fk f USING fuzz.col c
              WHERE f.sid = dst AND c.sid = dst AND f.role = 'people' AND c.tid = f.child_tid
@@ -316,6 +345,10 @@ BEGIN
                    key_cols = ARRAY(SELECT fuzz.plain_col(dst, t.tid, k)
                                       FROM unnest(t.key_cols) WITH ORDINALITY u(k, o) ORDER BY o)
              WHERE t.sid = dst;
+            UPDATE fuzz.xrule x
+               SET col_a = fuzz.plain_col(dst, x.tid, x.col_a),
+                   col_b = fuzz.plain_col(dst, x.tid, x.col_b)
+             WHERE x.sid = dst;
             UPDATE fuzz.tab t
                SET key_cols = NULL WHERE t.sid = dst AND key_cols = '{}';
             UPDATE fuzz.fk f
@@ -349,8 +382,10 @@ RETURN (SELECT CASE WHEN gen = 'rid' THEN 'rid' ELSE 'c' || cid END
 CREATE FUNCTION fuzz.size(p_sid int) RETURNS text
 LANGUAGE sql STABLE
 BEGIN ATOMIC
-    SELECT format('%s table(s) (%s registered), %s row(s), %s pair(s)',
-                  count(*), count(*) FILTER (WHERE role = 'registered'), sum(coalesce(cardinality(keep), nrows)),
+    SELECT format('%s table(s) (%s registered, %s rule(s)), %s row(s), %s pair(s)',
+                  count(*), count(*) FILTER (WHERE role = 'registered'),
+                  count(*) FILTER (WHERE role = 'registered') + (SELECT count(*) FROM fuzz.xrule x WHERE x.sid = p_sid),
+                  sum(coalesce(cardinality(keep), nrows)),
                   (SELECT coalesce(cardinality(clients), 0) FROM fuzz.plan WHERE sid = p_sid))
       FROM fuzz.tab WHERE sid = p_sid;
 END;
