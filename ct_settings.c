@@ -77,6 +77,10 @@ typedef struct CtcSettingDef
 	size_t		offset;			/* of the value in CtcSettings */
 } CtcSettingDef;
 
+static char *ctc_people_lookup(CtcCaller *c, const CtcSettings *settings,
+							   const char *kind, Datum *ids, int n,
+							   const char *sql_format, const char **setting,
+							   char **qualname);
 static const CtcSettingDef ctc_setting_defs[] = {
 	{"admin_role", CTC_SETTING_ROLE, InvalidOid, offsetof(CtcSettings, admin_role)},
 	{"admin_check", CTC_SETTING_FUNCTION, BOOLOID, offsetof(CtcSettings, admin_check)},
@@ -840,39 +844,18 @@ ctc_people_relation(CtcCaller *c, const CtcSettings *settings,
 
 /*
  * ctc_check_people
- *		Refuse (P0002) the first of ids[0..n-1] that is not in the relation
- *		configured for its kind; do nothing when none is configured.  One
- *		query for all of them, as the relation's owner.
+ *		Refuse (P0002) ids that the clients or trainers relation (kind) does
+ *		not list, when that setting is set.
  */
 void
 ctc_check_people(CtcCaller *c, const CtcSettings *settings, const char *kind,
 				 Datum *ids, int n)
 {
-	Oid			argtypes[1] = {UUIDARRAYOID};
-	Datum		args[1];
-	Oid			owner;
-	char	   *qualname;
 	const char *setting;
-	SPIPlanPtr	plan;
-	CtcRunAs	as;
-	char	   *missing = NULL;
-
-	setting = ctc_people_relation(c, settings, kind, false, &qualname, &owner);
-	if (qualname == NULL)
-		return;
-
-	args[0] = PointerGetDatum(construct_array(ids, n, UUIDOID, UUID_LEN, false,
-											  TYPALIGN_CHAR));
-	ctc_run_as(&as, owner, SECURITY_NOFORCE_RLS);
-	SPI_connect();
-	plan = ctc_fixed_plan(psprintf(CTC_SQL_PEOPLE_MISSING, qualname), 1, argtypes);
-	if (SPI_execute_plan(plan, args, NULL, true, 1) != SPI_OK_SELECT)
-		elog(ERROR, "looking up %ss in %s failed", kind, qualname);
-	if (SPI_processed > 0)
-		missing = ctc_spi_strdup(SPI_getvalue(SPI_tuptable->vals[0],
-											  SPI_tuptable->tupdesc, 1));
-	SPI_finish();
-	ctc_run_as_end(&as);
+	char	   *qualname;
+	char	   *missing = ctc_people_lookup(c, settings, kind, ids, n,
+											CTC_SQL_PEOPLE_MISSING, &setting,
+											&qualname);
 
 	if (missing != NULL)
 		ereport(ERROR,
@@ -892,24 +875,42 @@ char *
 ctc_find_people(CtcCaller *c, const CtcSettings *settings, const char *kind,
 				Datum *ids, int n)
 {
+	const char *setting;
+	char	   *qualname;
+
+	return ctc_people_lookup(c, settings, kind, ids, n, CTC_SQL_PEOPLE_FOUND,
+							 &setting, &qualname);
+}
+
+/*
+ * ctc_people_lookup
+ *		Run sql_format (the people relation as %s, the ids as $1 uuid[],
+ *		at most one uuid returned) on the clients or trainers relation, as
+ *		its owner; the id found as text, or NULL (also when the setting is
+ *		not set).  *setting and *qualname name the relation.
+ */
+static char *
+ctc_people_lookup(CtcCaller *c, const CtcSettings *settings, const char *kind,
+				  Datum *ids, int n, const char *sql_format, const char **setting,
+				  char **qualname)
+{
 	Oid			argtypes[1] = {UUIDARRAYOID};
 	Datum		args[1];
 	Oid			owner;
-	char	   *qualname;
 	SPIPlanPtr	plan;
 	CtcRunAs	as;
 	char	   *found = NULL;
 
-	(void) ctc_people_relation(c, settings, kind, false, &qualname, &owner);
-	if (qualname == NULL || n == 0)
+	*setting = ctc_people_relation(c, settings, kind, false, qualname, &owner);
+	if (*qualname == NULL || n == 0)
 		return NULL;
 	args[0] = PointerGetDatum(construct_array(ids, n, UUIDOID, UUID_LEN, false,
 											  TYPALIGN_CHAR));
 	ctc_run_as(&as, owner, SECURITY_NOFORCE_RLS);
 	SPI_connect();
-	plan = ctc_fixed_plan(psprintf(CTC_SQL_PEOPLE_FOUND, qualname), 1, argtypes);
+	plan = ctc_fixed_plan(psprintf(sql_format, *qualname), 1, argtypes);
 	if (SPI_execute_plan(plan, args, NULL, true, 1) != SPI_OK_SELECT)
-		elog(ERROR, "looking up %ss in %s failed", kind, qualname);
+		elog(ERROR, "looking up %ss in %s failed", kind, *qualname);
 	if (SPI_processed > 0)
 		found = ctc_spi_strdup(SPI_getvalue(SPI_tuptable->vals[0],
 											SPI_tuptable->tupdesc, 1));
