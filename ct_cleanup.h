@@ -114,8 +114,11 @@ typedef enum CtcRuleKind
  * One path of the resolved registry.  A registry rule of kind pair or either
  * is one path; a child rule is one path per path of its parent table (a
  * table may have several rules), so that every path is a chain of joins from
- * its table up to one pair or either rule.  A table's paths are adjacent in
- * processing order when it has several; "first" is the first of them.
+ * its table up to one pair or either rule.  A table's paths keep processing
+ * order but need not be adjacent (its rules may sit at different depths);
+ * "first" is the index of its first path, which speaks for the table
+ * (statistics, details, its counting statement), and ctc_delete_order()
+ * deletes all of a table's paths together.
  */
 typedef struct CtcRule
 {
