@@ -163,14 +163,15 @@ static bool ctc_should_retry(ErrorData *edata, const CtcRegistry *reg,
 static bool ctc_fk_error_is_race(ErrorData *edata, const CtcRegistry *reg,
 								 const CtcExpanded *exp, Snapshot before,
 								 const char *previous);
-static int	ctc_blocker_of_error(const CtcRegistry *reg, ErrorData *edata);
-static bool ctc_fk_followed(ErrorData *edata, const CtcRegistry *reg,
-							const char *previous);
+static int	ctc_blocker_of_error(const CtcRegistry *reg, Oid relid, const char *conname);
+static bool ctc_error_key(ErrorData *edata, Oid *relid, char **conname);
+static bool ctc_fk_followed(ErrorData *edata, const CtcRegistry *reg, Oid relid,
+							const char *conname, bool again);
 static char *ctc_blocker_hint(const CtcRegistry *reg, const CtcBlocker *blocker);
 static bool ctc_single(const CtcRegistry *reg, const CtcExpanded *exp, bool preview);
 static void ctc_expanded_pair(const CtcExpanded *exp, int pos, CtcExpanded *one);
 static void ctc_read_aliases(const CtcRegistry *reg, int alias, Datum *ids, int n,
-							 List **pairs);
+							 Datum **pairs, int *npairs);
 static int	ctc_uuid_pair_cmp(const void *a, const void *b);
 static void ctc_check_aliases(CtcCaller *c, const CtcRegistry *reg, Datum **lists,
 							  int *nlists);
@@ -369,35 +370,21 @@ void
 ctc_expand_pairs(CtcCaller *c, const CtcRegistry *reg, const CtcPairs *pairs,
 				 CtcExpanded *exp)
 {
-	List	   *found[2] = {NIL, NIL};	/* (person, alias) uuid pairs */
-	Datum	   *lists[2];
+	Datum	   *lists[2] = {NULL, NULL};	/* (person, alias) uuid pairs */
 	int			nlists[2] = {0, 0};
 	int			max;
 
-	exp->aliased = false;
 	for (int k = 0; k < reg->naliases; k++)
 	{
-		bool		trainer = reg->aliases[k].trainer;
+		int			side = reg->aliases[k].trainer ? 1 : 0;
 
-		ctc_read_aliases(reg, k, trainer ? pairs->trainers : pairs->clients,
-						 pairs->n, &found[trainer ? 1 : 0]);
+		ctc_read_aliases(reg, k, side ? pairs->trainers : pairs->clients,
+						 pairs->n, &lists[side], &nlists[side]);
 	}
 	for (int side = 0; side < 2; side++)
-	{
-		ListCell   *lc;
-
-		lists[side] = palloc(sizeof(Datum) * 2 * Max(list_length(found[side]), 1));
-		foreach(lc, found[side])
-		{
-			Datum	   *row = (Datum *) lfirst(lc);
-
-			lists[side][2 * nlists[side]] = row[0];
-			lists[side][2 * nlists[side] + 1] = row[1];
-			nlists[side]++;
-		}
-		qsort(lists[side], nlists[side], 2 * sizeof(Datum), ctc_uuid_pair_cmp);
-		exp->aliased |= nlists[side] > 0;
-	}
+		if (nlists[side] > 1)
+			qsort(lists[side], nlists[side], 2 * sizeof(Datum), ctc_uuid_pair_cmp);
+	exp->aliased = nlists[0] + nlists[1] > 0;
 	if (exp->aliased)
 		ctc_check_aliases(c, reg, lists, nlists);
 
@@ -633,11 +620,12 @@ ctc_uuid_pair_cmp(const void *a, const void *b)
 
 /*
  * ctc_read_aliases
- *		Append to *pairs the (person, alias) rows of alias source "alias"
- *		for the ids, read as the source's owner.
+ *		Append to the array *pairs of *npairs (person, alias) uuid pairs the
+ *		rows of alias source "alias" for the ids, read as the source's owner.
  */
 static void
-ctc_read_aliases(const CtcRegistry *reg, int alias, Datum *ids, int n, List **pairs)
+ctc_read_aliases(const CtcRegistry *reg, int alias, Datum *ids, int n,
+				 Datum **pairs, int *npairs)
 {
 	const CtcAlias *a = &reg->aliases[alias];
 	Datum		args[1];
@@ -653,22 +641,27 @@ ctc_read_aliases(const CtcRegistry *reg, int alias, Datum *ids, int n, List **pa
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "reading the aliases of %s failed: %s", a->qualname,
 			 SPI_result_code_string(rc));
-	for (uint64 row = 0; row < SPI_processed; row++)
+	if (SPI_processed > 0)
 	{
 		MemoryContext old = MemoryContextSwitchTo(cxt);
-		Datum	   *pair = palloc(sizeof(Datum) * 2);
-		bool		isnull;
+		int			total = *npairs + (int) SPI_processed;
 
-		for (int col = 0; col < 2; col++)
+		*pairs = *pairs == NULL ? palloc(sizeof(Datum) * 2 * total) :
+			repalloc(*pairs, sizeof(Datum) * 2 * total);
+		for (uint64 row = 0; row < SPI_processed; row++)
 		{
-			pg_uuid_t  *u = palloc(sizeof(pg_uuid_t));
+			for (int col = 0; col < 2; col++)
+			{
+				bool		isnull;
+				pg_uuid_t  *u = palloc(sizeof(pg_uuid_t));
 
-			memcpy(u, DatumGetUUIDP(SPI_getbinval(SPI_tuptable->vals[row],
-												  SPI_tuptable->tupdesc, col + 1,
-												  &isnull)), UUID_LEN);
-			pair[col] = UUIDPGetDatum(u);
+				memcpy(u, DatumGetUUIDP(SPI_getbinval(SPI_tuptable->vals[row],
+													  SPI_tuptable->tupdesc, col + 1,
+													  &isnull)), UUID_LEN);
+				(*pairs)[2 * (*npairs) + col] = UUIDPGetDatum(u);
+			}
+			(*npairs)++;
 		}
-		*pairs = lappend(*pairs, pair);
 		MemoryContextSwitchTo(old);
 	}
 	SPI_finish();
@@ -1238,12 +1231,11 @@ ctc_delete_counted(const CtcRegistry *reg, Datum *args, bool single, int npairs,
 	}
 	ctc_count_deletions(reg, before);
 	ctc_delete_once(reg, args, single, npairs, counts);
-	stmt = palloc(sizeof(int64) * reg->nrules);
-	if (pre != NULL)
-		memcpy(stmt, counts, sizeof(int64) * reg->nrules);
-	ok = ctc_add_cascaded(reg, before, npairs, counts);
 	if (pre == NULL)
-		return ok;
+		return ctc_add_cascaded(reg, before, npairs, counts);
+	stmt = palloc(sizeof(int64) * reg->nrules);
+	memcpy(stmt, counts, sizeof(int64) * reg->nrules);
+	ok = ctc_add_cascaded(reg, before, npairs, counts);
 	for (int i = 0; i < reg->nrules; i++)
 	{
 		int64		total = 0;
@@ -1484,20 +1476,24 @@ static bool
 ctc_fk_error_is_race(ErrorData *edata, const CtcRegistry *reg,
 					 const CtcExpanded *exp, Snapshot before, const char *previous)
 {
-	int			b = ctc_blocker_of_error(reg, edata);
+	Oid			relid;
+	char	   *conname;
+	int			b;
 	const CtcBlocker *blocker;
-	bool	   *want;
-	int64	   *rows;
 	bool		again = previous != NULL && edata->constraint_name != NULL &&
 		strcmp(previous, edata->constraint_name) == 0;
 
+	if (!ctc_error_key(edata, &relid, &conname))
+		return true;
+	b = ctc_blocker_of_error(reg, relid, conname);
 	if (b < 0)
-		return ctc_fk_followed(edata, reg, previous);
+		return ctc_fk_followed(edata, reg, relid, conname, again);
 	blocker = &reg->blockers[b];
 	if (blocker->registered)
 	{
-		want = palloc0(sizeof(bool) * reg->nblockers);
-		rows = palloc(sizeof(int64) * reg->nblockers);
+		bool	   *want = palloc0(sizeof(bool) * reg->nblockers);
+		int64	   *rows = palloc(sizeof(int64) * reg->nblockers);
+
 		want[b] = true;
 		ctc_count_blockers(reg, exp, before, want, rows);
 
@@ -1509,75 +1505,68 @@ ctc_fk_error_is_race(ErrorData *edata, const CtcRegistry *reg,
 		 */
 		if (rows[b] == 0 && !again)
 			return true;
-		again = rows[b] == 0;	/* from here: the cascaded case only */
+		edata->hint = rows[b] == 0 ?
+			psprintf("Rows of %s that no rule matches reference rows the cleanup removes from %s (directly, or through an ON DELETE CASCADE key) through foreign key \"%s\", which no rule follows; the same key failed again after a retry: a gap in the registry, not a race. %s",
+					 blocker->qualname, reg->rules[blocker->parent].qualname,
+					 blocker->conname, ctc_blocker_hint(reg, blocker)) :
+			psprintf("Rows of %s that no rule matches reference rows the cleanup deletes from %s through foreign key \"%s\", which no rule follows. They were there when the attempt began: a gap in the registry, not a race, which retrying cannot fix. %s",
+					 blocker->qualname, reg->rules[blocker->parent].qualname,
+					 blocker->conname, ctc_blocker_hint(reg, blocker));
+		return false;
 	}
-	else
-		again = false;
-	if (blocker->registered && again)
-		edata->hint = psprintf("Rows of %s that no rule matches reference rows the cleanup removes from %s (directly, or through an ON DELETE CASCADE key) through foreign key \"%s\", which no rule follows; the same key failed again after a retry: a gap in the registry, not a race. %s",
-							   blocker->qualname, reg->rules[blocker->parent].qualname,
-							   blocker->conname, ctc_blocker_hint(reg, blocker));
-	else if (blocker->registered)
-		edata->hint = psprintf("Rows of %s that no rule matches reference rows the cleanup deletes from %s through foreign key \"%s\", which no rule follows. They were there when the attempt began: a gap in the registry, not a race, which retrying cannot fix. %s",
-							   blocker->qualname, reg->rules[blocker->parent].qualname,
-							   blocker->conname, ctc_blocker_hint(reg, blocker));
-	else
-		edata->hint = psprintf("Table %s is not registered, and its rows reference rows the cleanup deletes from %s through foreign key \"%s\". %s",
-							   blocker->qualname, reg->rules[blocker->parent].qualname,
-							   blocker->conname, ctc_blocker_hint(reg, blocker));
+	edata->hint = psprintf("Table %s is not registered, and its rows reference rows the cleanup deletes from %s through foreign key \"%s\". %s",
+						   blocker->qualname, reg->rules[blocker->parent].qualname,
+						   blocker->conname, ctc_blocker_hint(reg, blocker));
 	return false;
 }
 
 /*
- * ctc_fk_followed
- *		For a foreign-key error on a key that is no blocker: is its table
- *		registered and the key one a rule follows (a race: the row is new)?
- *		If not (a table the rows cascade to from a registered table, say),
- *		add a hint naming the table and key.
+ * ctc_error_key
+ *		The table (*relid) and the key (*conname: the one declared by the
+ *		user, ctc_root_constraint_name) a foreign-key error names; false
+ *		when it names none that exists.
  */
 static bool
-ctc_fk_followed(ErrorData *edata, const CtcRegistry *reg, const char *previous)
+ctc_error_key(ErrorData *edata, Oid *relid, char **conname)
 {
 	Oid			nsp;
-	Oid			relid = InvalidOid;
-	int			r;
-	char	   *conname;
-	char	   *qualname;
 
+	*relid = InvalidOid;
 	if (edata->table_name == NULL || edata->constraint_name == NULL)
-		return true;
+		return false;
 	nsp = edata->schema_name ? get_namespace_oid(edata->schema_name, true) : InvalidOid;
 	if (OidIsValid(nsp))
-		relid = get_relname_relid(edata->table_name, nsp);
-	if (!OidIsValid(relid))
-		return true;
-	conname = ctc_root_constraint_name(relid, edata->constraint_name);
-	r = ctc_rule_of_relation(reg->rules, reg->nrules, relid);
-	if (r >= 0)
+		*relid = get_relname_relid(edata->table_name, nsp);
+	if (!OidIsValid(*relid))
+		return false;
+	*conname = ctc_root_constraint_name(*relid, edata->constraint_name);
+	return true;
+}
+
+/*
+ * ctc_fk_followed
+ *		For a foreign-key error on key conname of relid that is no blocker:
+ *		is relid registered and the key one a rule follows (a race: the row
+ *		is new)?  Not when the referenced row went by an ON DELETE CASCADE
+ *		key no rule follows (cross_cascades), which the same key failing
+ *		again on a fresh snapshot (again) tells.  When not a race, add a hint
+ *		naming the table and key.
+ */
+static bool
+ctc_fk_followed(ErrorData *edata, const CtcRegistry *reg, Oid relid,
+				const char *conname, bool again)
+{
+	int			r = ctc_rule_of_relation(reg->rules, reg->nrules, relid);
+	char	   *qualname = quote_qualified_identifier(edata->schema_name, edata->table_name);
+
+	if (r >= 0 && ctc_key_followed(reg->rules, reg->nrules, r, InvalidOid, conname))
 	{
-		for (int i = 0; i < reg->nrules; i++)
-		{
-			if (reg->rules[i].first == reg->rules[r].first &&
-				reg->rules[i].kind == CTC_RULE_CHILD &&
-				strcmp(reg->rules[i].fk_name, conname) == 0)
-			{
-				/*
-				 * Followed: the blocking row is new (a race), unless the
-				 * referenced row was not the pair's but went by an ON DELETE
-				 * CASCADE key no rule follows (cross_cascades).  That is
-				 * told by the same key failing again on a fresh snapshot.
-				 */
-				if (!reg->cross_cascades || previous == NULL ||
-					strcmp(previous, edata->constraint_name) != 0)
-					return true;
-				edata->hint = psprintf("Rows of %s reference, through foreign key \"%s\", rows that an ON DELETE CASCADE key no rule follows removes with the pair's rows (rows that are not the pair's own); the same key failed again after a retry, so this is a gap in the registry. Register the rows the cascade reaches (ct_cleanup_register_child() on the key it follows), or make \"%s\" ON DELETE CASCADE; ct_cleanup_check() lists the keys no rule follows.",
-									   quote_qualified_identifier(edata->schema_name, edata->table_name),
-									   conname, conname);
-				return false;
-			}
-		}
+		if (!reg->cross_cascades || !again)
+			return true;
+		edata->hint = psprintf("Rows of %s reference, through foreign key \"%s\", rows that an ON DELETE CASCADE key no rule follows removes with the pair's rows (rows that are not the pair's own); the same key failed again after a retry, so this is a gap in the registry. Register the rows the cascade reaches (ct_cleanup_register_child() on the key it follows), or make \"%s\" ON DELETE CASCADE; ct_cleanup_check() lists the keys no rule follows.",
+							   qualname, conname, conname);
+		return false;
 	}
-	qualname = quote_qualified_identifier(edata->schema_name, edata->table_name);
 	edata->hint = psprintf("Rows of %s%s reference, through foreign key \"%s\", rows the cleanup removes (its rows or rows an ON DELETE CASCADE key removes with them). Register %s (ct_cleanup_register_child) or make that key ON DELETE CASCADE or SET NULL; retrying cannot fix it.",
 						   qualname, r >= 0 ? "" : ", which is not registered,",
 						   conname, qualname);
@@ -1586,28 +1575,15 @@ ctc_fk_followed(ErrorData *edata, const CtcRegistry *reg, const char *previous)
 
 /*
  * ctc_blocker_of_error
- *		The blocker (index into reg->blockers) whose key a foreign-key error
- *		names: the error's table, or a partition of the blocker's table,
- *		and the key or the one it was cloned from; -1 when none (a key a
- *		rule follows, or an error without names).
+ *		The blocker (index into reg->blockers) of key conname of relid, or
+ *		of a partitioned table above relid; -1 when none (a key a rule
+ *		follows).
  */
 static int
-ctc_blocker_of_error(const CtcRegistry *reg, ErrorData *edata)
+ctc_blocker_of_error(const CtcRegistry *reg, Oid relid, const char *conname)
 {
-	Oid			nsp;
-	Oid			relid = InvalidOid;
-	char	   *conname;
-	List	   *tables;
+	List	   *tables = list_make1_oid(relid);
 
-	if (edata->table_name == NULL || edata->constraint_name == NULL)
-		return -1;
-	nsp = edata->schema_name ? get_namespace_oid(edata->schema_name, true) : InvalidOid;
-	if (OidIsValid(nsp))
-		relid = get_relname_relid(edata->table_name, nsp);
-	if (!OidIsValid(relid))
-		return -1;
-	conname = ctc_root_constraint_name(relid, edata->constraint_name);
-	tables = list_make1_oid(relid);
 	if (get_rel_relispartition(relid))
 		tables = list_concat(tables, get_partition_ancestors(relid));
 	for (int b = 0; b < reg->nblockers; b++)

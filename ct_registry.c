@@ -639,7 +639,8 @@ ctc_action_crosses(const CtcRule *rules, int nrules, Oid relid, Trigger *trig)
 /*
  * ctc_key_followed
  *		Does a child rule of the table of path "table" follow foreign key
- *		conname (a root constraint name) to parent_relid?
+ *		conname (a root constraint name) to parent_relid (InvalidOid: to any
+ *		table)?
  */
 bool
 ctc_key_followed(const CtcRule *rules, int nrules, int table, Oid parent_relid,
@@ -648,7 +649,7 @@ ctc_key_followed(const CtcRule *rules, int nrules, int table, Oid parent_relid,
 	for (int i = 0; i < nrules; i++)
 	{
 		if (rules[i].first == rules[table].first && rules[i].kind == CTC_RULE_CHILD &&
-			rules[i].parent_relid == parent_relid &&
+			(!OidIsValid(parent_relid) || rules[i].parent_relid == parent_relid) &&
 			strcmp(rules[i].fk_name, conname) == 0)
 			return true;
 	}

@@ -270,6 +270,34 @@ REVOKE ALL ON ms.bookings FROM regress_schemas_billing;
 REVOKE ALL ON SCHEMA ms FROM regress_schemas_billing;
 
 ------------------------------------------------------------------------------
+-- Past the limit of paths: 32 rules on a table and a child through 32 keys
+-- make 1024 paths, more than 1000; refused with 54000, naming the rule.
+------------------------------------------------------------------------------
+
+SET client_min_messages = warning;
+DO $$
+BEGIN
+    EXECUTE 'CREATE TABLE ms.wide (id uuid PRIMARY KEY, ' ||
+        (SELECT string_agg(format('u%s uuid', i), ', ') FROM generate_series(1, 33) i) || ')';
+    EXECUTE 'CREATE TABLE ms.wide_child (id uuid PRIMARY KEY, ' ||
+        (SELECT string_agg(format('f%s uuid CONSTRAINT wk%s REFERENCES ms.wide', i, i), ', ')
+         FROM generate_series(1, 32) i) || ')';
+    FOR i IN 2..33 LOOP
+        PERFORM ct_cleanup_register('other', 'ms.wide', 'u1', 'u' || i);
+    END LOOP;
+    FOR i IN 1..32 LOOP
+        PERFORM ct_cleanup_register_child('other', 'ms.wide_child', 'ms.wide', 'wk' || i);
+    END LOOP;
+END $$;
+SET client_min_messages = notice;
+\set VERBOSITY default
+SELECT total FROM ct_cleanup_preview(ms.u(1), ms.u(11));
+\set VERBOSITY terse
+SELECT ct_cleanup_unregister('ms.wide_child');
+SELECT ct_cleanup_unregister('ms.wide');
+DROP TABLE ms.wide_child, ms.wide;
+
+------------------------------------------------------------------------------
 -- Aliases are trusted data: a second id that is a known person's own id is
 -- refused, the check names alias sources others may write, and an alias
 -- source cannot be dropped while registered.
