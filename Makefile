@@ -9,10 +9,13 @@ OBJS = \
 	ct_engine.o \
 	ct_cleanup.o \
 	ct_explain.o \
+	ct_fingerprint.o \
 	ct_many.o \
+	ct_message.o \
 	ct_operations.o \
 	ct_people.o \
 	ct_registry.o \
+	ct_replay.o \
 	ct_settings.o \
 	ct_statement.o
 
@@ -21,7 +24,7 @@ DATA = ct_cleanup--1.0.sql ct_cleanup--1.0--1.1.sql ct_cleanup--1.1.sql ct_clean
 PGFILEDESC = "ct_cleanup - audited removal of one client/trainer pair's interactions"
 
 # install creates the extension and the shared fixture; the others use it
-REGRESS = install register preview cleanup audit errors privileges settings postgrest security hostile guards many hardening operations operators schemas check_12 upgrade dump teardown
+REGRESS = install register preview cleanup audit errors privileges settings postgrest security hostile guards many hardening operations operators schemas check_12 fingerprint upgrade dump teardown
 # the tests create roles and need a fresh database of their own
 REGRESS_OPTS = --dbname=ct_cleanup_regress
 

@@ -9,6 +9,11 @@
  * filtered by the row-level security policy of the install script: admins
  * see every row, others none.
  *
+ * Erasure receipts (1.2, setting "receipts"): after the audit rows, one
+ * transactional logical decoding message per pair (ct_message.c) with the
+ * audit row's id, time, roles, pair, counts, fingerprint and reason, so that
+ * consumers see exactly the cleanups that commit.
+ *
  * IDENTIFICATION
  *		ct_audit.c
  *
@@ -27,6 +32,9 @@
 #include "utils/jsonb.h"
 #include "utils/hsearch.h"
 #include "utils/numeric.h"
+#include "utils/timestamp.h"
+#include "utils/tuplestore.h"
+#include "commands/dbcommands.h"
 
 static Datum ctc_jsonb_object(const char *const *keys, const int64 *values, int n);
 
@@ -37,19 +45,20 @@ static Datum ctc_jsonb_object(const char *const *keys, const int64 *values, int 
 #define CTC_SQL_AUDIT_MANY \
 	"INSERT INTO %1$s.ct_cleanup_audit (admin_role%2$s, actor_id," \
 	" client_id, trainer_id, counts, details, total, reason)" \
-	" SELECT $1%3$s, $3, u.c, u.t, u.counts, u.details, u.total, $9" \
+	" SELECT $1%3$s, $3, u.c, u.t, u.counts, u.details, u.total, u.reason" \
 	" FROM ROWS FROM (pg_catalog.unnest($4), pg_catalog.unnest($5)," \
-	" pg_catalog.unnest($6), pg_catalog.unnest($7), pg_catalog.unnest($8))" \
-	" AS u(c, t, counts, details, total)" \
-	" RETURNING id, client_id, trainer_id"
+	" pg_catalog.unnest($6), pg_catalog.unnest($7), pg_catalog.unnest($8)," \
+	" pg_catalog.unnest($9)) AS u(c, t, counts, details, total, reason)" \
+	" RETURNING id, client_id, trainer_id, performed_at"
 #define CTC_SQL_AUDIT \
 	"INSERT INTO %1$s.ct_cleanup_audit (admin_role%2$s, actor_id," \
 	" client_id, trainer_id, counts, details, total, reason)" \
-	" VALUES ($1%3$s, $3, $4, $5, $6, $7, $8, $9) RETURNING id, client_id, trainer_id"
+	" VALUES ($1%3$s, $3, $4, $5, $6, $7, $8, $9)" \
+	" RETURNING id, client_id, trainer_id, performed_at"
 
 #define CTC_AUDIT_NARGS 9
 
-static void ctc_audit_ids(const CtcPairs *pairs, int64 *ids);
+static void ctc_audit_ids(const CtcPairs *pairs, int64 *ids, TimestampTz *at);
 
 
 /*
@@ -145,21 +154,22 @@ ctc_jsonb_object(const char *const *keys, const int64 *values, int n)
 /*
  * ctc_write_audit
  *		Insert the audit rows of a cleanup, one per pair, as the extension
- *		owner, with one statement, and return their ids in ids[] in the
- *		order of the pairs.  admin_role records the caller, session_role the
- *		session's login role (they differ after SET ROLE), actor_id the
- *		acting application user (NULL when unknown).
+ *		owner, with one statement, and return their ids in ids[] and times
+ *		in at[], in the order of the pairs.  admin_role records the caller,
+ *		session_role the session's login role (they differ after SET ROLE),
+ *		actor_id the acting application user (NULL when unknown); pair i's
+ *		reason is reasons[i] (NULL when reason_nulls[i]).
  */
 void
-ctc_write_audit(CtcCaller *c, const CtcPairs *pairs, Datum reason,
-				bool reason_null, const char *actor, const CtcOutcome *outcomes,
-				int64 *ids)
+ctc_write_audit(CtcCaller *c, const CtcPairs *pairs, const Datum *reasons,
+				const bool *reason_nulls, const char *actor,
+				const CtcOutcome *outcomes, int64 *ids, TimestampTz *at)
 {
 	bool		one = pairs->n == 1;
 	Oid			argtypes[CTC_AUDIT_NARGS] = {NAMEOID, NAMEOID, TEXTOID,
 		one ? UUIDOID : UUIDARRAYOID, one ? UUIDOID : UUIDARRAYOID,
 		one ? JSONBOID : JSONBARRAYOID, one ? JSONBOID : JSONBARRAYOID,
-	one ? INT8OID : INT8ARRAYOID, TEXTOID};
+	one ? INT8OID : INT8ARRAYOID, one ? TEXTOID : TEXTARRAYOID};
 	Datum		values[CTC_AUDIT_NARGS];
 	char		nulls[CTC_AUDIT_NARGS];
 	SPIPlanPtr	plan;
@@ -207,8 +217,20 @@ ctc_write_audit(CtcCaller *c, const CtcPairs *pairs, Datum reason,
 		values[7] = PointerGetDatum(construct_array(totals, pairs->n, INT8OID, 8,
 													FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
 	}
-	values[8] = reason;
-	nulls[8] = reason_null ? 'n' : ' ';
+	if (one)
+	{
+		values[8] = reasons[0];
+		nulls[8] = reason_nulls[0] ? 'n' : ' ';
+	}
+	else
+	{
+		int			dims[1] = {pairs->n};
+		int			lbs[1] = {1};
+
+		values[8] = PointerGetDatum(construct_md_array((Datum *) reasons, (bool *) reason_nulls,
+													   1, dims, lbs, TEXTOID, -1,
+													   false, TYPALIGN_INT));
+	}
 
 	ctc_run_as(&as, c->ext_owner, 0);
 	SPI_connect();
@@ -221,19 +243,20 @@ ctc_write_audit(CtcCaller *c, const CtcPairs *pairs, Datum reason,
 	if (rc != SPI_OK_INSERT_RETURNING || SPI_processed != (uint64) pairs->n)
 		elog(ERROR, "writing the ct_cleanup audit rows failed: %s",
 			 SPI_result_code_string(rc));
-	ctc_audit_ids(pairs, ids);
+	ctc_audit_ids(pairs, ids, at);
 	SPI_finish();
 	ctc_run_as_end(&as);
 }
 
 /*
  * ctc_audit_ids
- *		The ids of the audit rows in SPI_tuptable (id, client_id,
- *		trainer_id), by pair: RETURNING does not promise the order of the
- *		rows, so each is matched to its pair (pairs are distinct).
+ *		The ids and times of the audit rows in SPI_tuptable (id, client_id,
+ *		trainer_id, performed_at), by pair: RETURNING does not promise the
+ *		order of the rows, so each is matched to its pair (pairs are
+ *		distinct).
  */
 static void
-ctc_audit_ids(const CtcPairs *pairs, int64 *ids)
+ctc_audit_ids(const CtcPairs *pairs, int64 *ids, TimestampTz *at)
 {
 	HASHCTL		ctl;
 	HTAB	   *byid;
@@ -241,6 +264,7 @@ ctc_audit_ids(const CtcPairs *pairs, int64 *ids)
 	{
 		char		key[2 * UUID_LEN];
 		int64		id;
+		TimestampTz at;
 	}			CtcAuditEntry;
 
 	memset(&ctl, 0, sizeof(ctl));
@@ -261,6 +285,7 @@ ctc_audit_ids(const CtcPairs *pairs, int64 *ids)
 		memcpy(key + UUID_LEN, DatumGetUUIDP(SPI_getbinval(tup, desc, 3, &isnull))->data, UUID_LEN);
 		entry = hash_search(byid, key, HASH_ENTER, NULL);
 		entry->id = DatumGetInt64(SPI_getbinval(tup, desc, 1, &isnull));
+		entry->at = DatumGetTimestampTz(SPI_getbinval(tup, desc, 4, &isnull));
 	}
 	for (int i = 0; i < pairs->n; i++)
 	{
@@ -273,14 +298,16 @@ ctc_audit_ids(const CtcPairs *pairs, int64 *ids)
 		if (entry == NULL)
 			elog(ERROR, "audit row of pair %d is missing", i + 1);
 		ids[i] = entry->id;
+		at[i] = entry->at;
 	}
 	hash_destroy(byid);
 }
 
 /*
  * ctc_result_values
- *		The columns of a ct_cleanup_result row: the pair, the counts, details
- *		and audit id.
+ *		The columns of a ct_cleanup_result row: the pair, the counts, details,
+ *		audit id and fingerprint (all CTC_RESULT_NATTS; an install of 1.0 or
+ *		1.1 takes all but the last).
  */
 void
 ctc_result_values(const CtcOutcome *outcome, Datum client, Datum trainer,
@@ -297,4 +324,143 @@ ctc_result_values(const CtcOutcome *outcome, Datum client, Datum trainer,
 	values[col++] = outcome->details;
 	nulls[col] = audit_null;
 	values[col++] = Int64GetDatum(audit_id);
+	nulls[col] = outcome->fingerprint == NULL;
+	values[col++] = outcome->fingerprint ? CStringGetTextDatum(outcome->fingerprint) : (Datum) 0;
+}
+
+/*
+ * ctc_check_result_type
+ *		Refuse a ct_cleanup_result that is not of this version or the ones
+ *		before fingerprints.
+ */
+void
+ctc_check_result_type(TupleDesc tupdesc)
+{
+	if (tupdesc->natts != CTC_RESULT_NATTS && tupdesc->natts != CTC_RESULT_NATTS - 1)
+		elog(ERROR, "ct_cleanup_result has %d columns, expected %d",
+			 tupdesc->natts, CTC_RESULT_NATTS);
+}
+
+/*
+ * ctc_emit_receipts
+ *		With setting "receipts" on, the erasure receipt of each pair just
+ *		audited (ids[], at[] from ctc_write_audit): a transactional logical
+ *		decoding message, prefix "ct_cleanup", holding a JSON object with
+ *		the audit id and time, the roles, the pair, counts, details, total,
+ *		fingerprint and reason; never row contents.
+ */
+void
+ctc_emit_receipts(CtcCaller *c, const CtcPairs *pairs, const Datum *reasons,
+				  const bool *reason_nulls, const char *actor,
+				  const CtcOutcome *outcomes, const int64 *ids, const TimestampTz *at)
+{
+	const char *role = GetUserNameFromId(c->caller, false);
+	const char *session = GetUserNameFromId(c->session_user, false);
+	const char *database = get_database_name(MyDatabaseId);
+
+	for (int i = 0; i < pairs->n; i++)
+	{
+		StringInfoData buf;
+
+		CHECK_FOR_INTERRUPTS();
+		ctc_json_begin(&buf);
+		ctc_json_int(&buf, "audit_id", ids[i]);
+		ctc_json_time(&buf, "performed_at", at[i]);
+		ctc_json_text(&buf, "admin_role", role);
+		ctc_json_text(&buf, "session_role", session);
+		ctc_json_text(&buf, "actor_id", actor);
+		ctc_json_uuid(&buf, "client_id", pairs->clients[i]);
+		ctc_json_uuid(&buf, "trainer_id", pairs->trainers[i]);
+		ctc_json_raw(&buf, "counts",
+					 JsonbToCString(NULL, &DatumGetJsonbP(outcomes[i].counts)->root, -1));
+		ctc_json_raw(&buf, "details",
+					 JsonbToCString(NULL, &DatumGetJsonbP(outcomes[i].details)->root, -1));
+		ctc_json_int(&buf, "total", outcomes[i].total);
+		ctc_json_text(&buf, "fingerprint", outcomes[i].fingerprint);
+		ctc_json_text(&buf, "reason", reason_nulls[i] ? NULL : TextDatumGetCString(reasons[i]));
+		ctc_json_text(&buf, "database", database);
+		ctc_json_end(&buf);
+		ctc_emit_message("ct_cleanup", &buf, true);
+		pfree(buf.data);
+	}
+}
+
+/*
+ * ctc_clean_pairs
+ *		The whole of a cleanup (or with preview, a preview) of checked
+ *		pairs: delete or count (ctc_run_pairs), sum the counts and make the
+ *		fingerprints; for a cleanup, refuse one whose rows are not those of
+ *		its previews (given: a fingerprint per pair, or NULL) or that would
+ *		delete more than ct_cleanup.max_rows, then write the audit rows (pair
+ *		i's reason reasons[i]) and, with receipts on, the receipts.  Returns
+ *		the registry used, *outcomes (one per pair) and *audit_ids.  The
+ *		actor is read before anything is deleted, so that a vanished
+ *		actor_id function fails first; so does receipts on while wal_level
+ *		is below logical.
+ */
+const CtcRegistry *
+ctc_clean_pairs(CtcCaller *c, const CtcSettings *settings, const CtcPairs *pairs,
+				bool preview, const Datum *reasons, const bool *reason_nulls,
+				char **given, CtcOutcome **outcomes, int64 **audit_ids)
+{
+	const CtcRegistry *reg;
+	bool		receipts = !preview && ctc_receipts_on(settings);
+	char	   *actor = NULL;
+	int64	   *counts;
+	int64		total = 0;
+	TimestampTz *at;
+	CtcRowIds	ids;
+
+	if (receipts)
+		ctc_require_logical(false);
+	if (!preview)
+		actor = ctc_actor_id(c, settings);
+	ctc_row_ids_init(&ids);
+	reg = ctc_run_pairs(c, pairs, preview, &counts, &ids);
+
+	*outcomes = palloc(sizeof(CtcOutcome) * Max(pairs->n, 1));
+	for (int i = 0; i < pairs->n; i++)
+	{
+		CHECK_FOR_INTERRUPTS();
+		ctc_summarize(reg->rules, reg->nrules, counts + (size_t) i * reg->nrules,
+					  &(*outcomes)[i]);
+		total += (*outcomes)[i].total;
+	}
+	ctc_fingerprints(reg, pairs, counts, &ids, *outcomes);
+	if (ids.rows != NULL)
+		pfree(ids.rows);
+	*audit_ids = palloc0(sizeof(int64) * Max(pairs->n, 1));
+	if (preview)
+		return reg;
+
+	if (given != NULL)
+		ctc_check_fingerprints(reg, pairs, given, *outcomes);
+	ctc_check_max_rows(c, pairs, total);
+	at = palloc(sizeof(TimestampTz) * Max(pairs->n, 1));
+	ctc_write_audit(c, pairs, reasons, reason_nulls, actor, *outcomes, *audit_ids, at);
+	if (receipts)
+		ctc_emit_receipts(c, pairs, reasons, reason_nulls, actor, *outcomes,
+						  *audit_ids, at);
+	return reg;
+}
+
+/*
+ * ctc_put_results
+ *		One ct_cleanup_result row per pair into a set-returning function's
+ *		tuplestore (InitMaterializedSRF), in the order of the pairs.
+ */
+void
+ctc_put_results(ReturnSetInfo *rsinfo, const CtcPairs *pairs,
+				const CtcOutcome *outcomes, const int64 *audit_ids, bool audit_null)
+{
+	for (int i = 0; i < pairs->n; i++)
+	{
+		Datum		values[CTC_RESULT_NATTS];
+		bool		nulls[CTC_RESULT_NATTS];
+
+		CHECK_FOR_INTERRUPTS();
+		ctc_result_values(&outcomes[i], pairs->clients[i], pairs->trainers[i],
+						  audit_ids[i], audit_null, values, nulls);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
 }

@@ -264,6 +264,7 @@ ctc_build_registry(CtcCaller *c, LOCKMODE lockmode)
 	ctc_resolve_aliases(reg->aliases, reg->naliases);
 	reg->alias_plans = palloc0(sizeof(SPIPlanPtr) * 2 * Max(reg->naliases, 1));
 	reg->has_explain = OidIsValid(get_relname_relid("ct_cleanup_alias", c->ext_schema));
+	reg->has_fingerprint = OidIsValid(get_relname_relid("ct_cleanup_replayed", c->ext_schema));
 	reg->watched = ctc_check_deferred(reg->rules, reg->nrules, &reg->nwatched,
 									  &reg->cross_cascades);
 	for (int i = 0; i < reg->nrules; i++)
@@ -280,16 +281,17 @@ ctc_build_registry(CtcCaller *c, LOCKMODE lockmode)
 	for (int i = 0; i < reg->nrules; i++)
 	{
 		char	  **sql = &reg->sql[i * CTC_NUM_STATEMENTS];
+		bool		ids = reg->has_fingerprint;
 
-		sql[CTC_DELETE_ONE] = ctc_build_delete(reg->rules, i, false);
-		sql[CTC_DELETE_MANY] = ctc_build_delete(reg->rules, i, true);
-		sql[CTC_COUNT_ONE] = ctc_build_count(reg->rules, reg->nrules, i, false);
-		sql[CTC_COUNT_MANY] = ctc_build_count(reg->rules, reg->nrules, i, true);
+		sql[CTC_DELETE_ONE] = ctc_build_delete(reg->rules, i, false, ids);
+		sql[CTC_DELETE_MANY] = ctc_build_delete(reg->rules, i, true, ids);
+		sql[CTC_COUNT_ONE] = ctc_build_count(reg->rules, reg->nrules, i, false, ids);
+		sql[CTC_COUNT_MANY] = ctc_build_count(reg->rules, reg->nrules, i, true, ids);
 		sql[CTC_DELETE_SMALL] = sql[CTC_DELETE_MANY];
 		sql[CTC_COUNT_SMALL] = sql[CTC_COUNT_MANY];
 	}
 	if (reg->delete_order == NULL)
-		reg->cycle_sql = ctc_build_statement(reg->rules, reg->nrules);
+		reg->cycle_sql = ctc_build_statement(reg->rules, reg->nrules, reg->has_fingerprint);
 	return reg;
 }
 

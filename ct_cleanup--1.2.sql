@@ -29,8 +29,12 @@ CREATE TYPE @extschema@.ct_cleanup_result AS (
     other                    bigint,
     total                    bigint,
     details                  jsonb,
-    audit_id                 bigint
+    audit_id                 bigint,
+    fingerprint              text
 );
+
+COMMENT ON COLUMN @extschema@.ct_cleanup_result.fingerprint IS
+    'Digest of exactly which rows (table, row, row version) the call counted or deleted; pass a preview''s to ct_cleanup(client, trainer, reason, fingerprint)';
 
 COMMENT ON TYPE @extschema@.ct_cleanup_result IS
     'Rows deleted (or, for a preview, that would be deleted) per category for one client/trainer pair';
@@ -105,7 +109,7 @@ CREATE TABLE @extschema@.ct_cleanup_setting (
     value     text NOT NULL,
     CONSTRAINT ct_cleanup_setting_pkey PRIMARY KEY (setting),
     CONSTRAINT ct_cleanup_setting_name_check
-        CHECK (setting IN ('admin_role', 'admin_check', 'actor_id', 'clients', 'trainers'))
+        CHECK (setting IN ('admin_role', 'admin_check', 'actor_id', 'clients', 'trainers', 'receipts'))
 );
 
 COMMENT ON TABLE @extschema@.ct_cleanup_setting IS
@@ -426,7 +430,9 @@ FROM (VALUES
         ('clients', NULL,
          'Schema-qualified table or view (id uuid, name text) of the clients; ids not in it are refused'),
         ('trainers', NULL,
-         'Schema-qualified table or view (id uuid, name text) of the trainers; ids not in it are refused')
+         'Schema-qualified table or view (id uuid, name text) of the trainers; ids not in it are refused'),
+        ('receipts', 'off',
+         'on: every committed cleanup emits an erasure receipt (logical decoding message, prefix ct_cleanup) and every refused call a ct_cleanup.denied message; needs wal_level = logical')
      ) AS d (setting, default_value, description)
 LEFT JOIN @extschema@.ct_cleanup_setting AS s
        ON s.setting OPERATOR(pg_catalog.=) d.setting
@@ -1226,7 +1232,7 @@ BEGIN
           AND d.deptype OPERATOR(pg_catalog.=) 'e'
           AND c.relname OPERATOR(pg_catalog.=) ANY (ARRAY[
                   'ct_cleanup_rules', 'ct_cleanup_settings', 'ct_cleanup_aliases',
-                  'ct_cleanup_audit']::pg_catalog.name[])
+                  'ct_cleanup_audit', 'ct_cleanup_replayed']::pg_catalog.name[])
         ORDER BY c.relname
     LOOP
         stmt := pg_catalog.format('GRANT SELECT ON TABLE %s TO %s', item.rel, grantee);
@@ -1262,3 +1268,83 @@ COMMENT ON FUNCTION @extschema@.ct_cleanup_grant_admin(regrole) IS
     'Grants a role what a ct_cleanup admin uses: USAGE on the extension''s schema, EXECUTE on the functions that read, explain or delete pairs and on the reports, SELECT on the views and the audit log (extension owner or superuser only)';
 
 REVOKE ALL ON FUNCTION @extschema@.ct_cleanup_grant_admin(regrole) FROM PUBLIC;
+
+------------------------------------------------------------------------------
+-- A preview bound to its cleanup (1.2): the fingerprint forms
+------------------------------------------------------------------------------
+
+-- No defaults: three-argument calls keep resolving to ct_cleanup(uuid, uuid, text).
+CREATE FUNCTION @extschema@.ct_cleanup(client uuid, trainer uuid, reason text, fingerprint text)
+RETURNS @extschema@.ct_cleanup_result
+LANGUAGE C VOLATILE CALLED ON NULL INPUT
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'ct_cleanup';
+
+COMMENT ON FUNCTION @extschema@.ct_cleanup(uuid, uuid, text, text) IS
+    'Deletes the pair''s rows only if they are exactly the rows the preview with this fingerprint counted, else deletes nothing and raises SQLSTATE UC001 (admins only)';
+
+CREATE FUNCTION @extschema@.ct_cleanup_many(clients uuid[], trainers uuid[],
+                                            reason text, fingerprints text[])
+RETURNS SETOF @extschema@.ct_cleanup_result
+LANGUAGE C VOLATILE CALLED ON NULL INPUT
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'ct_cleanup_many';
+
+COMMENT ON FUNCTION @extschema@.ct_cleanup_many(uuid[], uuid[], text, text[]) IS
+    'ct_cleanup_many() bound to the previews: pair i is deleted only if its rows are those its preview with fingerprints[i] counted; one mismatch refuses the whole call (admins only)';
+
+REVOKE ALL ON FUNCTION @extschema@.ct_cleanup(uuid, uuid, text, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.ct_cleanup_many(uuid[], uuid[], text, text[]) FROM PUBLIC;
+
+------------------------------------------------------------------------------
+-- Replay after a restore (1.2)
+------------------------------------------------------------------------------
+
+-- The receipts replayed here: a receipt is known by its audit id, time and
+-- pair together, because a database restored from a backup hands out the
+-- audit ids of the cleanups it lost again.
+CREATE TABLE @extschema@.ct_cleanup_replayed (
+    receipt_audit_id      bigint NOT NULL,
+    receipt_performed_at  timestamptz NOT NULL,
+    client_id             uuid NOT NULL,
+    trainer_id            uuid NOT NULL,
+    audit_id              bigint NOT NULL,
+    replayed_at           timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    CONSTRAINT ct_cleanup_replayed_pkey
+        PRIMARY KEY (receipt_audit_id, receipt_performed_at, client_id, trainer_id)
+);
+
+COMMENT ON TABLE @extschema@.ct_cleanup_replayed IS
+    'Erasure receipts that ct_cleanup_replay() cleaned up again, one row per receipt (append-only)';
+COMMENT ON COLUMN @extschema@.ct_cleanup_replayed.receipt_audit_id IS 'audit_id of the receipt: the audit row the restore lost';
+COMMENT ON COLUMN @extschema@.ct_cleanup_replayed.receipt_performed_at IS 'performed_at of the receipt';
+COMMENT ON COLUMN @extschema@.ct_cleanup_replayed.client_id IS 'The client of the pair';
+COMMENT ON COLUMN @extschema@.ct_cleanup_replayed.trainer_id IS 'The trainer of the pair';
+COMMENT ON COLUMN @extschema@.ct_cleanup_replayed.audit_id IS 'The ct_cleanup_audit row of the replay';
+COMMENT ON COLUMN @extschema@.ct_cleanup_replayed.replayed_at IS 'Start of the transaction that replayed the receipt';
+
+SELECT pg_catalog.pg_extension_config_dump('ct_cleanup_replayed', '');
+
+CREATE TRIGGER ct_cleanup_replayed_append_only
+    BEFORE UPDATE OR DELETE OR TRUNCATE ON @extschema@.ct_cleanup_replayed
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.ct_cleanup_audit_guard();
+ALTER TABLE @extschema@.ct_cleanup_replayed
+    ENABLE ALWAYS TRIGGER ct_cleanup_replayed_append_only;
+
+ALTER TABLE @extschema@.ct_cleanup_replayed ENABLE ROW LEVEL SECURITY;
+CREATE POLICY ct_cleanup_replayed_admins ON @extschema@.ct_cleanup_replayed
+    FOR SELECT
+    USING ((SELECT @extschema@.ct_cleanup_is_admin()));
+REVOKE ALL ON TABLE @extschema@.ct_cleanup_replayed FROM PUBLIC;
+GRANT SELECT ON TABLE @extschema@.ct_cleanup_replayed TO PUBLIC;
+
+CREATE FUNCTION @extschema@.ct_cleanup_replay(receipts jsonb)
+RETURNS SETOF @extschema@.ct_cleanup_result
+LANGUAGE C VOLATILE CALLED ON NULL INPUT
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'ct_cleanup_replay';
+
+COMMENT ON FUNCTION @extschema@.ct_cleanup_replay(jsonb) IS
+    'Cleans up again the pairs of erasure receipts that this database''s audit log does not hold (after a restore), auditing each with a reason naming the original audit id; receipts already present or replayed are skipped (admins only)';
+
+REVOKE ALL ON FUNCTION @extschema@.ct_cleanup_replay(jsonb) FROM PUBLIC;

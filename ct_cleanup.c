@@ -22,7 +22,10 @@
  *	   counts.
  * A preview does 1, locks the tables with AccessShareLock, counts with the
  * same statements and writes nothing.  The locking and concurrency contract
- * is in the header of ct_engine.c.
+ * is in the header of ct_engine.c.  Since 1.2 both return a fingerprint of
+ * the rows (ct_fingerprint.c), a cleanup given its preview's fingerprint
+ * deletes nothing unless the rows are the same, and with setting "receipts"
+ * on a cleanup emits a receipt after its audit row (ct_audit.c).
  *
  * IDENTIFICATION
  *		ct_cleanup.c
@@ -35,6 +38,7 @@
 #include "catalog/pg_type.h"
 #include "ct_cleanup_compat.h"
 #include "funcapi.h"
+#include "utils/builtins.h"
 #include "utils/guc.h"
 
 PG_MODULE_MAGIC;
@@ -66,11 +70,17 @@ _PG_init(void)
 /*
  * ct_cleanup(client uuid, trainer uuid, reason text DEFAULT NULL)
  *		RETURNS ct_cleanup_result
+ * ct_cleanup(client uuid, trainer uuid, reason text, fingerprint text)
+ *		RETURNS ct_cleanup_result (1.2)
  *
  * Delete every registered interaction row of the pair and write one audit
  * row (also when nothing matched).  Admins only.  NULL ids raise 22004,
  * client = trainer 22023; reason may be NULL.  Takes the pair lock and
- * RowExclusiveLock on every registered table (see ct_engine.c).
+ * RowExclusiveLock on every registered table (see ct_engine.c).  The
+ * four-argument form deletes only if the rows are exactly those the preview
+ * with this fingerprint counted, else nothing, raising UC001 without an
+ * audit row (ct_fingerprint.c); a NULL fingerprint raises 22004, one that
+ * ct_cleanup did not make 22023.
  */
 Datum
 ct_cleanup(PG_FUNCTION_ARGS)
@@ -110,39 +120,45 @@ ct_cleanup_is_admin(PG_FUNCTION_ARGS)
 
 /*
  * ctc_run
- *		The body of ct_cleanup and ct_cleanup_preview.
+ *		The body of ct_cleanup (both forms) and ct_cleanup_preview.
  */
 static Datum
 ctc_run(FunctionCallInfo fcinfo, bool preview)
 {
 	CtcCaller	c;
 	const CtcSettings *settings;
-	const CtcRegistry *reg;
 	CtcPairs	pairs;
 	Datum		ids[2];
-	int64	   *counts;
-	CtcOutcome	outcome;
-	int64		audit_id = 0;
-	char	   *actor;
+	CtcOutcome *outcome;
+	int64	   *audit_id;
+	char	   *given = NULL;
+	Datum		reason = (Datum) 0;
+	bool		reason_null = true;
 
 	settings = ctc_begin_pair(fcinfo, &c, ids);
-
-	/* the actor first: a vanished actor_id function fails before any delete */
-	actor = preview ? NULL : ctc_actor_id(&c, settings);
-
+	if (!preview)
+	{
+		reason = PG_GETARG_DATUM(2);
+		reason_null = PG_ARGISNULL(2);
+	}
+	if (!preview && PG_NARGS() == 4)
+	{
+		if (PG_ARGISNULL(3))
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("fingerprint must not be null"),
+					 errhint("Pass the fingerprint column of ct_cleanup_preview() for this pair, or call ct_cleanup(client, trainer, reason) to delete whatever the pair has.")));
+		given = text_to_cstring(PG_GETARG_TEXT_PP(3));
+		ctc_check_fingerprint_text(given, 0);
+	}
 	pairs.n = 1;
 	pairs.clients = &ids[0];
 	pairs.trainers = &ids[1];
-	reg = ctc_run_pairs(&c, &pairs, preview, &counts);
-	ctc_summarize(reg->rules, reg->nrules, counts, &outcome);
+	(void) ctc_clean_pairs(&c, settings, &pairs, preview, &reason, &reason_null,
+						   given ? &given : NULL, &outcome, &audit_id);
 	if (!preview)
-	{
-		ctc_check_max_rows(&c, &pairs, outcome.total);
-		ctc_write_audit(&c, &pairs, PG_GETARG_DATUM(2), PG_ARGISNULL(2),
-						actor, &outcome, &audit_id);
-		ctc_notice_no_match(settings, ids[0], ids[1], outcome.total);
-	}
-	return ctc_result(fcinfo, &outcome, audit_id, preview);
+		ctc_notice_no_match(settings, ids[0], ids[1], outcome->total);
+	return ctc_result(fcinfo, outcome, *audit_id, preview);
 }
 
 /*
@@ -159,9 +175,7 @@ ctc_result(FunctionCallInfo fcinfo, const CtcOutcome *outcome, int64 audit_id,
 
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "return type must be a row type");
-	if (tupdesc->natts != CTC_RESULT_NATTS)
-		elog(ERROR, "ct_cleanup_result has %d columns, expected %d",
-			 tupdesc->natts, CTC_RESULT_NATTS);
+	ctc_check_result_type(tupdesc);
 	tupdesc = BlessTupleDesc(tupdesc);
 	ctc_result_values(outcome, PG_GETARG_DATUM(0), PG_GETARG_DATUM(1),
 					  audit_id, audit_null, values, nulls);

@@ -10,6 +10,8 @@
  *	   ct_access.c     who is calling, the extension owner, running code as
  *	                   another role (security-restricted, with a GUC nest
  *	                   level), the kept plans of fixed statements
+ *	   ct_message.c    logical decoding messages (receipts, refused calls)
+ *	                   and the JSON they hold
  *	2. registry and settings
  *	   ct_registry.c   the registration functions, loading the registry
  *	                   (latest committed state) and checking it against the
@@ -23,7 +25,9 @@
  *	4. the engine
  *	   ct_engine.c     pair locks, guard rails, the deletes and counts of
  *	                   one or many pairs, retries
- *	   ct_audit.c      the counts summary and the audit rows
+ *	   ct_audit.c      the counts summary, the audit rows and receipts
+ *	   ct_fingerprint.c the digest of the rows a call counted or deleted,
+ *	                   and the check of a cleanup against its preview
  *	5. SQL entry points
  *	   ct_cleanup.c    _PG_init, ct_cleanup, ct_cleanup_preview,
  *	                   ct_cleanup_is_admin
@@ -31,6 +35,7 @@
  *	   ct_people.c     ct_cleanup_people
  *	   ct_operations.c ct_cleanup_check, ct_cleanup_suggest, the drift guard
  *	   ct_explain.c    ct_cleanup_explain
+ *	   ct_replay.c     ct_cleanup_replay
  *
  * IDENTIFICATION
  *		ct_cleanup.h
@@ -44,7 +49,11 @@
 
 #include "executor/spi.h"
 #include "fmgr.h"
+#include "nodes/execnodes.h"
+#include "storage/itemptr.h"
 #include "storage/lockdefs.h"
+#include "datatype/timestamp.h"
+#include "lib/stringinfo.h"
 #include "utils/snapshot.h"
 #include "utils/uuid.h"
 
@@ -52,8 +61,15 @@
 #define CTC_NUM_CATEGORIES	14
 #define CTC_CATEGORY_OTHER	(CTC_NUM_CATEGORIES - 1)
 
-/* Columns of ct_cleanup_result: the pair, the categories, total, details, audit_id. */
-#define CTC_RESULT_NATTS	(2 + CTC_NUM_CATEGORIES + 3)
+/*
+ * Columns of ct_cleanup_result: the pair, the categories, total, details,
+ * audit_id, and since 1.2 fingerprint (CTC_RESULT_NATTS counts them all; an
+ * install of 1.0 or 1.1 has one fewer).
+ */
+#define CTC_RESULT_NATTS	(2 + CTC_NUM_CATEGORIES + 4)
+
+/* SQLSTATE of a cleanup whose rows are not those its preview counted. */
+#define CTC_ERRCODE_PREVIEW_MISMATCH	MAKE_SQLSTATE('U','C','0','0','1')
 
 #define CTC_DEFAULT_ADMIN_ROLE	"ct_cleanup_admin"
 
@@ -93,6 +109,18 @@ extern SPIPlanPtr ctc_prepare(const char *sql, int nargs, Oid *argtypes,
 							  int cursor_options);
 extern char *ctc_spi_strdup(const char *value);
 extern char *ctc_uuid_text(Datum value);
+
+/* ct_message.c */
+extern void ctc_require_logical(bool at_set);
+extern void ctc_emit_message(const char *prefix, StringInfo buf, bool transactional);
+extern void ctc_json_begin(StringInfo buf);
+extern void ctc_json_end(StringInfo buf);
+extern void ctc_json_text(StringInfo buf, const char *key, const char *value);
+extern void ctc_json_int(StringInfo buf, const char *key, int64 value);
+extern void ctc_json_bool(StringInfo buf, const char *key, bool value);
+extern void ctc_json_raw(StringInfo buf, const char *key, const char *json);
+extern void ctc_json_uuid(StringInfo buf, const char *key, Datum value);
+extern void ctc_json_time(StringInfo buf, const char *key, TimestampTz value);
 
 
 /* ---------------------------------------------------------------------
@@ -170,7 +198,11 @@ typedef struct CtcSettings
 	char	   *actor_id;
 	char	   *clients;
 	char	   *trainers;
+	char	   *receipts;		/* "on" or "off" (1.2) */
 } CtcSettings;
+
+#define ctc_receipts_on(settings) \
+	((settings)->receipts != NULL && strcmp((settings)->receipts, "on") == 0)
 
 /* A foreign key into a registered table that no rule follows. */
 typedef struct CtcBlocker
@@ -234,10 +266,11 @@ extern char *ctc_find_people(CtcCaller *c, const CtcSettings *settings,
  * ct_statement.c: the one-pair statements take $1, $2 uuid; the many-pair
  * statements $1 uuid[] clients, $2 uuid[] trainers, $3 int8[] positions.
  */
-extern char *ctc_build_delete(const CtcRule *rules, int self, bool per_pair);
+extern char *ctc_build_delete(const CtcRule *rules, int self, bool per_pair,
+							  bool ids);
 extern char *ctc_build_count(const CtcRule *rules, int nrules, int self,
-							 bool per_pair);
-extern char *ctc_build_statement(const CtcRule *rules, int nrules);
+							 bool per_pair, bool ids);
+extern char *ctc_build_statement(const CtcRule *rules, int nrules, bool ids);
 extern char *ctc_build_alias_query(const CtcAlias *alias);
 extern char *ctc_build_person_query(const CtcAlias *alias);
 
@@ -275,6 +308,8 @@ typedef struct CtcRegistry
 	CtcAlias   *aliases;
 	SPIPlanPtr *alias_plans;	/* [2 * alias]: aliases, [2 * alias + 1]: persons */
 	bool		has_explain;	/* the installed version has ct_cleanup_explain */
+	bool		has_fingerprint;	/* ... fingerprints (1.2): statements */
+									/* return row identities (CtcRowId) */
 	int			nblockers;		/* keys into registered tables no rule follows */
 	CtcBlocker *blockers;
 	SPIPlanPtr *blocker_plans;
@@ -333,7 +368,31 @@ typedef struct CtcOutcome
 	int64		total;
 	Datum		counts;			/* jsonb {"messages": n, ...}, all 14 categories */
 	Datum		details;		/* jsonb {"schema.table": n, ...}, every rule */
+	char	   *fingerprint;	/* NULL when not computed (1.0, 1.1) */
 } CtcOutcome;
+
+/*
+ * One row a statement counted or deleted: its pair (position, from 1), its
+ * table (index of the table's first path), and which row version it was.
+ */
+typedef struct CtcRowId
+{
+	int32		pos;
+	int32		table;
+	Oid			tableoid;		/* the partition, for a partitioned table */
+	BlockNumber block;
+	OffsetNumber offset;
+	TransactionId xmin;
+} CtcRowId;
+
+/* The rows of one call, in a memory context that outlives SPI. */
+typedef struct CtcRowIds
+{
+	MemoryContext cxt;
+	int64		n;
+	int64		max;
+	CtcRowId   *rows;
+} CtcRowIds;
 
 /* ct_engine.c */
 extern void ctc_engine_init(void);
@@ -342,7 +401,8 @@ extern const CtcSettings *ctc_begin_pair(FunctionCallInfo fcinfo, CtcCaller *c,
 extern void ctc_check_distinct(Datum client, Datum trainer);
 extern void ctc_check_max_rows(CtcCaller *c, const CtcPairs *pairs, int64 total);
 extern const CtcRegistry *ctc_run_pairs(CtcCaller *c, const CtcPairs *pairs,
-										bool preview, int64 **counts);
+										bool preview, int64 **counts,
+										CtcRowIds *ids);
 extern const CtcRegistry *ctc_explain_pairs(CtcCaller *c, const CtcPairs *pairs,
 											int64 **counts, int64 **blocker_rows);
 extern void ctc_expand_pairs(CtcCaller *c, const CtcRegistry *reg,
@@ -358,11 +418,35 @@ extern void ctc_notice_no_match(const CtcSettings *settings, Datum client,
 /* ct_audit.c */
 extern void ctc_summarize(const CtcRule *rules, int nrules, const int64 *counts,
 						  CtcOutcome *outcome);
-extern void ctc_write_audit(CtcCaller *c, const CtcPairs *pairs, Datum reason,
-							bool reason_null, const char *actor,
-							const CtcOutcome *outcomes, int64 *ids);
+extern void ctc_write_audit(CtcCaller *c, const CtcPairs *pairs, const Datum *reasons,
+							const bool *reason_nulls, const char *actor,
+							const CtcOutcome *outcomes, int64 *ids, TimestampTz *at);
+extern void ctc_emit_receipts(CtcCaller *c, const CtcPairs *pairs,
+							  const Datum *reasons, const bool *reason_nulls,
+							  const char *actor, const CtcOutcome *outcomes,
+							  const int64 *ids, const TimestampTz *at);
 extern void ctc_result_values(const CtcOutcome *outcome, Datum client,
 							  Datum trainer, int64 audit_id, bool audit_null,
 							  Datum *values, bool *nulls);
+extern void ctc_check_result_type(TupleDesc tupdesc);
+extern void ctc_put_results(ReturnSetInfo *rsinfo, const CtcPairs *pairs,
+							const CtcOutcome *outcomes, const int64 *audit_ids,
+							bool audit_null);
+extern const CtcRegistry *ctc_clean_pairs(CtcCaller *c, const CtcSettings *settings,
+										  const CtcPairs *pairs, bool preview,
+										  const Datum *reasons, const bool *reason_nulls,
+										  char **given, CtcOutcome **outcomes,
+										  int64 **audit_ids);
+
+/* ct_fingerprint.c */
+extern void ctc_row_ids_init(CtcRowIds *ids);
+extern void ctc_row_ids_add(CtcRowIds *ids, int32 pos, int32 table, Oid tableoid,
+							ItemPointer ctid, TransactionId xmin);
+extern void ctc_fingerprints(const CtcRegistry *reg, const CtcPairs *pairs,
+							 const int64 *counts, CtcRowIds *ids,
+							 CtcOutcome *outcomes);
+extern void ctc_check_fingerprint_text(const char *fingerprint, int pair);
+extern void ctc_check_fingerprints(const CtcRegistry *reg, const CtcPairs *pairs,
+								   char **given, const CtcOutcome *outcomes);
 
 #endif							/* CT_CLEANUP_H */

@@ -142,16 +142,21 @@ static void ctc_pair_lock_context(void *arg);
 static int	ctc_pair_key_cmp(const void *a, const void *b);
 static int	ctc_apply_lock_timeout(void);
 static void ctc_count_pairs(const CtcRegistry *reg, Datum *args, bool single,
-							int npairs, int64 *counts);
+							int npairs, int64 *counts, CtcRowIds *ids);
 static void ctc_delete_with_retry(const CtcRegistry *reg, const CtcPairs *pairs,
-								  const CtcExpanded *exp, int64 *counts);
+								  const CtcExpanded *exp, int64 *counts,
+								  CtcRowIds *ids);
 static bool ctc_delete_pairs(const CtcRegistry *reg, const CtcPairs *pairs,
 							 const CtcExpanded *exp, bool one_by_one, int64 *counts,
-							 volatile int *current);
+							 CtcRowIds *ids, volatile int *current);
 static void ctc_delete_once(const CtcRegistry *reg, Datum *args, bool single,
-							int npairs, int64 *counts);
+							int npairs, int pos_base, int64 *counts, CtcRowIds *ids);
 static bool ctc_delete_counted(const CtcRegistry *reg, Datum *args, bool single,
-							   int npairs, int64 *before, int64 *counts);
+							   int npairs, int64 *before, int64 *counts,
+							   CtcRowIds *ids);
+static void ctc_read_rows(const CtcRegistry *reg, int path, bool has_pos,
+						  bool has_path, int npairs, int pos_base, int64 *counts,
+						  CtcRowIds *ids);
 static void ctc_read_per_pair(int npairs, int nrules, int rule, int64 *counts);
 static void ctc_read_per_path(int npairs, int nrules, int64 *counts);
 static void ctc_count_deletions(const CtcRegistry *reg, int64 *deleted);
@@ -281,11 +286,14 @@ ctc_check_max_rows(CtcCaller *c, const CtcPairs *pairs, int64 total)
  * ctc_run_pairs
  *		Clean up (or with preview, count) the registered rows of the pairs,
  *		and return the registry used; *counts receives
- *		counts[pair * nrules + rule].  The caller has checked the caller and
- *		the ids.  Takes the pair locks and the table locks (file header).
+ *		counts[pair * nrules + rule], and ids (with a registry of
+ *		has_fingerprint) the identities of the rows counted or deleted, for
+ *		ctc_fingerprints().  The caller has checked the caller and the ids.
+ *		Takes the pair locks and the table locks (file header).
  */
 const CtcRegistry *
-ctc_run_pairs(CtcCaller *c, const CtcPairs *pairs, bool preview, int64 **counts)
+ctc_run_pairs(CtcCaller *c, const CtcPairs *pairs, bool preview, int64 **counts,
+			  CtcRowIds *ids)
 {
 	const CtcRegistry *reg;
 	int			guc_level = -1;
@@ -311,12 +319,12 @@ ctc_run_pairs(CtcCaller *c, const CtcPairs *pairs, bool preview, int64 **counts)
 			bool		single = ctc_single(reg, &exp, true);
 
 			ctc_pair_args(reg, &exp, single, args);
-			ctc_count_pairs(reg, args, single, pairs->n, *counts);
+			ctc_count_pairs(reg, args, single, pairs->n, *counts, ids);
 			if (pairs->n == 1)
 				ctc_warn_blockers(reg, &exp);
 		}
 		else
-			ctc_delete_with_retry(reg, pairs, &exp, *counts);
+			ctc_delete_with_retry(reg, pairs, &exp, *counts, ids);
 		SPI_finish();
 		ctc_run_as_end(&as);
 	}
@@ -349,7 +357,7 @@ ctc_explain_pairs(CtcCaller *c, const CtcPairs *pairs, int64 **counts,
 	ctc_run_as(&as, reg->owner, SECURITY_NOFORCE_RLS);
 	SPI_connect();
 	ctc_pair_args(reg, &exp, ctc_single(reg, &exp, true), args);
-	ctc_count_pairs(reg, args, ctc_single(reg, &exp, true), pairs->n, *counts);
+	ctc_count_pairs(reg, args, ctc_single(reg, &exp, true), pairs->n, *counts, NULL);
 	ctc_count_blockers(reg, &exp, InvalidSnapshot, NULL, *blocker_rows);
 	SPI_finish();
 	ctc_run_as_end(&as);
@@ -864,11 +872,11 @@ ctc_expanded_pair(const CtcExpanded *exp, int pos, CtcExpanded *one)
 /*
  * ctc_count_pairs
  *		The preview: count every path's rows of the pairs, read-only, in the
- *		caller's snapshot.
+ *		caller's snapshot (and keep their identities in ids, if not NULL).
  */
 static void
 ctc_count_pairs(const CtcRegistry *reg, Datum *args, bool single, int npairs,
-				int64 *counts)
+				int64 *counts, CtcRowIds *ids)
 {
 	CtcStatement statement = single ? CTC_COUNT_ONE :
 		npairs == 1 ? CTC_COUNT_SMALL : CTC_COUNT_MANY;
@@ -876,7 +884,6 @@ ctc_count_pairs(const CtcRegistry *reg, Datum *args, bool single, int npairs,
 	for (int i = 0; i < reg->nrules; i++)
 	{
 		int			rc;
-		bool		isnull;
 		bool		table = reg->rules[reg->rules[i].first].npaths > 1;
 
 		if (table && reg->rules[i].first != i)
@@ -887,13 +894,7 @@ ctc_count_pairs(const CtcRegistry *reg, Datum *args, bool single, int npairs,
 		if (rc != SPI_OK_SELECT)
 			elog(ERROR, "counting the rows of %s failed: %s",
 				 reg->rules[i].qualname, SPI_result_code_string(rc));
-		if (table)
-			ctc_read_per_path(npairs, reg->nrules, counts);
-		else if (single)
-			counts[i] = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
-													SPI_tuptable->tupdesc, 1, &isnull));
-		else
-			ctc_read_per_pair(npairs, reg->nrules, i, counts);
+		ctc_read_rows(reg, i, !single || table, table, npairs, 0, counts, ids);
 		SPI_freetuptable(SPI_tuptable);
 	}
 }
@@ -1022,6 +1023,55 @@ ctc_blocker_hint(const CtcRegistry *reg, const CtcBlocker *blocker)
 }
 
 /*
+ * ctc_read_rows
+ *		Store what the statement of path "path" returned in SPI_tuptable.
+ *		With row identities (reg->has_fingerprint): one row per row counted
+ *		or deleted, [position,] [path,] tableoid, ctid, xmin, counted into
+ *		counts[(position - 1) * nrules + path] and, when ids is not NULL,
+ *		kept there for pair pos_base + position.  Else the counting forms:
+ *		(position, path, n), (position, n) or one count.
+ */
+static void
+ctc_read_rows(const CtcRegistry *reg, int path, bool has_pos, bool has_path,
+			  int npairs, int pos_base, int64 *counts, CtcRowIds *ids)
+{
+	int			col = 1 + (has_pos ? 1 : 0) + (has_path ? 1 : 0);
+
+	if (!reg->has_fingerprint)
+	{
+		bool		isnull;
+
+		if (has_path)
+			ctc_read_per_path(npairs, reg->nrules, counts);
+		else if (has_pos)
+			ctc_read_per_pair(npairs, reg->nrules, path, counts);
+		else
+			counts[path] = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
+													   SPI_tuptable->tupdesc, 1, &isnull));
+		return;
+	}
+	for (uint64 row = 0; row < SPI_processed; row++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[row];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		bool		isnull;
+		int64		pos = has_pos ? DatumGetInt64(SPI_getbinval(tup, desc, 1, &isnull)) : 1;
+		int			k = has_path ?
+			DatumGetInt32(SPI_getbinval(tup, desc, has_pos ? 2 : 1, &isnull)) : path;
+
+		if (pos < 1 || pos > npairs || k < 0 || k >= reg->nrules)
+			elog(ERROR, "ct_cleanup statement returned pair " INT64_FORMAT " of %d, path %d of %d",
+				 pos, npairs, k, reg->nrules);
+		counts[(pos - 1) * reg->nrules + k]++;
+		if (ids != NULL)
+			ctc_row_ids_add(ids, (int32) (pos_base + pos), reg->rules[k].first,
+							DatumGetObjectId(SPI_getbinval(tup, desc, col, &isnull)),
+							(ItemPointer) DatumGetPointer(SPI_getbinval(tup, desc, col + 1, &isnull)),
+							DatumGetTransactionId(SPI_getbinval(tup, desc, col + 2, &isnull)));
+	}
+}
+
+/*
  * ctc_read_per_path
  *		Store the (position, path, count) rows of SPI_tuptable (the counting
  *		statement of a table with several paths) in counts.
@@ -1075,7 +1125,7 @@ ctc_read_per_pair(int npairs, int nrules, int rule, int64 *counts)
  */
 static void
 ctc_delete_with_retry(const CtcRegistry *reg, const CtcPairs *pairs,
-					  const CtcExpanded *exp, int64 *counts)
+					  const CtcExpanded *exp, int64 *counts, CtcRowIds *ids)
 {
 	MemoryContext cxt = CurrentMemoryContext;
 	ResourceOwner owner = CurrentResourceOwner;
@@ -1097,7 +1147,9 @@ ctc_delete_with_retry(const CtcRegistry *reg, const CtcPairs *pairs,
 		PG_TRY();
 		{
 			memset(counts, 0, size);
-			counted = ctc_delete_pairs(reg, pairs, exp, one_by_one, counts, &current);
+			if (ids != NULL)
+				ids->n = 0;
+			counted = ctc_delete_pairs(reg, pairs, exp, one_by_one, counts, ids, &current);
 			if (counted)
 				ReleaseCurrentSubTransaction();
 			else
@@ -1166,7 +1218,7 @@ ctc_delete_with_retry(const CtcRegistry *reg, const CtcPairs *pairs,
 static bool
 ctc_delete_pairs(const CtcRegistry *reg, const CtcPairs *pairs,
 				 const CtcExpanded *exp, bool one_by_one, int64 *counts,
-				 volatile int *current)
+				 CtcRowIds *ids, volatile int *current)
 {
 	int64	   *before = palloc(sizeof(int64) * reg->nrules);
 	Datum		args[3];
@@ -1176,7 +1228,7 @@ ctc_delete_pairs(const CtcRegistry *reg, const CtcPairs *pairs,
 		bool		single = ctc_single(reg, exp, false);
 
 		ctc_pair_args(reg, exp, single, args);
-		return ctc_delete_counted(reg, args, single, pairs->n, before, counts);
+		return ctc_delete_counted(reg, args, single, pairs->n, before, counts, ids);
 	}
 
 	for (int p = 0; p < pairs->n; p++)
@@ -1191,7 +1243,7 @@ ctc_delete_pairs(const CtcRegistry *reg, const CtcPairs *pairs,
 		single = ctc_single(reg, &one, false);
 		ctc_pair_args(reg, &one, single, args);
 		ctc_count_deletions(reg, before);
-		ctc_delete_once(reg, args, single, 1, counts + (size_t) p * reg->nrules);
+		ctc_delete_once(reg, args, single, 1, p, counts + (size_t) p * reg->nrules, ids);
 		(void) ctc_add_cascaded(reg, before, 1, counts + (size_t) p * reg->nrules);
 	}
 	return true;
@@ -1208,7 +1260,7 @@ ctc_delete_pairs(const CtcRegistry *reg, const CtcPairs *pairs,
  */
 static bool
 ctc_delete_counted(const CtcRegistry *reg, Datum *args, bool single, int npairs,
-				   int64 *before, int64 *counts)
+				   int64 *before, int64 *counts, CtcRowIds *ids)
 {
 	int64	   *pre = NULL;
 	int64	   *stmt;
@@ -1225,12 +1277,12 @@ ctc_delete_counted(const CtcRegistry *reg, Datum *args, bool single, int npairs,
 			if (SPI_execute_plan(ctc_registry_plan(reg, i, single ? CTC_COUNT_ONE : CTC_COUNT_SMALL),
 								 args, NULL, true, 0) != SPI_OK_SELECT)
 				elog(ERROR, "counting the rows of %s failed", reg->rules[i].qualname);
-			ctc_read_per_path(1, reg->nrules, pre);
+			ctc_read_rows(reg, i, true, true, 1, 0, pre, NULL);
 			SPI_freetuptable(SPI_tuptable);
 		}
 	}
 	ctc_count_deletions(reg, before);
-	ctc_delete_once(reg, args, single, npairs, counts);
+	ctc_delete_once(reg, args, single, npairs, 0, counts, ids);
 	if (pre == NULL)
 		return ctc_add_cascaded(reg, before, npairs, counts);
 	stmt = palloc(sizeof(int64) * reg->nrules);
@@ -1264,14 +1316,25 @@ ctc_delete_counted(const CtcRegistry *reg, Datum *args, bool single, int npairs,
  * ctc_delete_once
  *		Run the DELETE of every path for the pairs in args (children first),
  *		or the statement of CTEs of a cyclic registry, and store what each
- *		deleted per pair in counts[pair * nrules + path].
+ *		deleted per pair in counts[pair * nrules + path], and the rows in
+ *		ids (for pairs pos_base + 1, ...) when not NULL.
  */
 static void
 ctc_delete_once(const CtcRegistry *reg, Datum *args, bool single, int npairs,
-				int64 *counts)
+				int pos_base, int64 *counts, CtcRowIds *ids)
 {
 	int			rc;
 
+	if (reg->delete_order == NULL && reg->has_fingerprint)
+	{
+		rc = SPI_execute_plan(ctc_registry_cycle_plan(reg), args, NULL, false, 0);
+		if (rc != SPI_OK_SELECT)
+			elog(ERROR, "ct_cleanup statement returned an unexpected result: %s",
+				 SPI_result_code_string(rc));
+		ctc_read_rows(reg, 0, true, true, npairs, pos_base, counts, ids);
+		SPI_freetuptable(SPI_tuptable);
+		return;
+	}
 	if (reg->delete_order == NULL)
 	{
 		rc = SPI_execute_plan(ctc_registry_cycle_plan(reg), args, NULL, false, 0);
@@ -1306,19 +1369,25 @@ ctc_delete_once(const CtcRegistry *reg, Datum *args, bool single, int npairs,
 		{
 			rc = SPI_execute_plan(ctc_registry_plan(reg, i, CTC_DELETE_ONE),
 								  args, NULL, false, 0);
-			if (rc != SPI_OK_DELETE)
+			if (rc != (reg->has_fingerprint ? SPI_OK_DELETE_RETURNING : SPI_OK_DELETE))
 				elog(ERROR, "deleting from %s failed: %s", reg->rules[i].qualname,
 					 SPI_result_code_string(rc));
-			counts[i] = (int64) SPI_processed;
+			if (reg->has_fingerprint)
+			{
+				ctc_read_rows(reg, i, false, false, 1, pos_base, counts, ids);
+				SPI_freetuptable(SPI_tuptable);
+			}
+			else
+				counts[i] = (int64) SPI_processed;
 			continue;
 		}
 		rc = SPI_execute_plan(ctc_registry_plan(reg, i, npairs == 1 ? CTC_DELETE_SMALL :
 												CTC_DELETE_MANY),
 							  args, NULL, false, 0);
-		if (rc != SPI_OK_SELECT)
+		if (rc != (reg->has_fingerprint ? SPI_OK_DELETE_RETURNING : SPI_OK_SELECT))
 			elog(ERROR, "deleting from %s failed: %s", reg->rules[i].qualname,
 				 SPI_result_code_string(rc));
-		ctc_read_per_pair(npairs, reg->nrules, i, counts);
+		ctc_read_rows(reg, i, true, false, npairs, pos_base, counts, ids);
 		SPI_freetuptable(SPI_tuptable);
 	}
 }

@@ -51,6 +51,9 @@
 #include "utils/acl.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/json.h"
+#include "utils/timestamp.h"
+#include "commands/dbcommands.h"
 #include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
 #include "storage/lmgr.h"
@@ -66,7 +69,8 @@ typedef enum CtcSettingKind
 {
 	CTC_SETTING_ROLE,
 	CTC_SETTING_FUNCTION,
-	CTC_SETTING_RELATION
+	CTC_SETTING_RELATION,
+	CTC_SETTING_SWITCH			/* on or off */
 } CtcSettingKind;
 
 typedef struct CtcSettingDef
@@ -87,6 +91,7 @@ static const CtcSettingDef ctc_setting_defs[] = {
 	{"actor_id", CTC_SETTING_FUNCTION, InvalidOid, offsetof(CtcSettings, actor_id)},
 	{"clients", CTC_SETTING_RELATION, InvalidOid, offsetof(CtcSettings, clients)},
 	{"trainers", CTC_SETTING_RELATION, InvalidOid, offsetof(CtcSettings, trainers)},
+	{"receipts", CTC_SETTING_SWITCH, InvalidOid, offsetof(CtcSettings, receipts)},
 };
 
 #define CTC_SQL_SETTINGS \
@@ -132,6 +137,8 @@ static void ctc_dependencies_problem(Oid fnoid, Oid ext_owner, bool lends,
 static const char *ctc_search_path_problem(HeapTuple proctup, Oid ext_owner);
 static char *ctc_untrusted_creator(Oid nsp, Oid ext_owner, Oid fn_owner);
 static char *ctc_untrusted_object(Oid classid, Oid objid, Oid ext_owner);
+static void ctc_emit_denied(CtcCaller *c, FunctionCallInfo fcinfo, Oid argtype,
+							bool restricted);
 static Datum ctc_call_setting(CtcCaller *c, const char *setting,
 							  const char *value, Oid rettype, Oid *fnoid,
 							  bool *isnull, bool *denied);
@@ -739,6 +746,8 @@ ctc_require_admin(CtcCaller *c, const CtcSettings *settings,
 					   PG_ARGISNULL(1) ? "NULL" : OidOutputFunctionCall(outfunc, PG_GETARG_DATUM(1)));
 	}
 
+	if (settings->receipts != NULL && strcmp(settings->receipts, "on") == 0)
+		ctc_emit_denied(c, fcinfo, argtype, restricted);
 	if (restricted)
 	{
 		ereport(LOG,
@@ -759,6 +768,73 @@ ctc_require_admin(CtcCaller *c, const CtcSettings *settings,
 			 errmsg("permission denied for function %s", c->fn_name),
 			 errdetail("Role \"%s\" is not a ct_cleanup admin.", role_name),
 			 errhint("Admins are superusers, roles with the privileges of the role named by the admin_role setting, and callers the admin_check function approves (see ct_cleanup_settings).")));
+}
+
+/*
+ * ctc_emit_denied
+ *		The record of a refused call (setting "receipts"): a
+ *		non-transactional logical decoding message with prefix
+ *		"ct_cleanup.denied", which survives the rollback that follows.  The
+ *		ids of a one-pair call are client_id and trainer_id; a batch's are
+ *		the arrays clients and trainers (at most CTC_DENIED_MAX_IDS each,
+ *		with the number of pairs), its client_id and trainer_id null.
+ */
+#define CTC_DENIED_MAX_IDS	1000
+
+static void
+ctc_emit_denied(CtcCaller *c, FunctionCallInfo fcinfo, Oid argtype, bool restricted)
+{
+	StringInfoData buf;
+
+	ctc_json_begin(&buf);
+	ctc_json_text(&buf, "role", GetUserNameFromId(c->caller, false));
+	ctc_json_text(&buf, "session_role", GetUserNameFromId(c->session_user, false));
+	ctc_json_text(&buf, "function", c->fn_name);
+	if (argtype == UUIDOID)
+	{
+		ctc_json_text(&buf, "client_id", PG_ARGISNULL(0) ? NULL : ctc_uuid_text(PG_GETARG_DATUM(0)));
+		ctc_json_text(&buf, "trainer_id", PG_ARGISNULL(1) ? NULL : ctc_uuid_text(PG_GETARG_DATUM(1)));
+	}
+	else
+	{
+		ctc_json_text(&buf, "client_id", NULL);
+		ctc_json_text(&buf, "trainer_id", NULL);
+	}
+	if (argtype == UUIDARRAYOID)
+	{
+		int			pairs = 0;
+
+		for (int arg = 0; arg < 2; arg++)
+		{
+			Datum	   *ids;
+			bool	   *nulls;
+			int			n = 0;
+
+			if (!PG_ARGISNULL(arg))
+				deconstruct_array(PG_GETARG_ARRAYTYPE_P(arg), UUIDOID, UUID_LEN, false,
+								  TYPALIGN_CHAR, &ids, &nulls, &n);
+			appendStringInfo(&buf, ",\"%s\":[", arg == 0 ? "clients" : "trainers");
+			for (int i = 0; i < n && i < CTC_DENIED_MAX_IDS; i++)
+			{
+				if (i > 0)
+					appendStringInfoChar(&buf, ',');
+				if (nulls[i])
+					appendStringInfoString(&buf, "null");
+				else
+					escape_json(&buf, ctc_uuid_text(ids[i]));
+			}
+			appendStringInfoChar(&buf, ']');
+			pairs = Max(pairs, n);
+		}
+		ctc_json_int(&buf, "pairs", pairs);
+	}
+	ctc_json_text(&buf, "sqlstate", "42501");
+	ctc_json_bool(&buf, "restricted", restricted);
+	ctc_json_text(&buf, "database", get_database_name(MyDatabaseId));
+	ctc_json_time(&buf, "at", GetCurrentTimestamp());
+	ctc_json_end(&buf);
+	ctc_emit_message("ct_cleanup.denied", &buf, false);
+	pfree(buf.data);
 }
 
 /*
@@ -948,6 +1024,19 @@ ctc_canonical_value(const CtcSettingDef *def, const char *value, Oid ext_owner)
 									   &owner);
 			return quote_qualified_identifier(get_namespace_name(get_rel_namespace(oid)),
 											  get_rel_name(oid));
+		case CTC_SETTING_SWITCH:
+			{
+				bool		on;
+
+				if (!parse_bool(value, &on))
+					ereport(ERROR,
+							(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+							 errmsg("invalid value for setting \"%s\": \"%s\"", def->name, value),
+							 errhint("Use on or off.")));
+				if (on)
+					ctc_require_logical(true);
+				return pstrdup(on ? "on" : "off");
+			}
 	}
 	return NULL;				/* keep compiler quiet */
 }
@@ -977,6 +1066,12 @@ ct_cleanup_set(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("unrecognized setting \"%s\"", setting),
 				 errhint("The settings are listed in view ct_cleanup_settings.")));
+	if (def->kind == CTC_SETTING_SWITCH &&
+		!OidIsValid(get_relname_relid("ct_cleanup_replayed", c.ext_schema)))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("setting \"%s\" needs version 1.2 of extension \"ct_cleanup\"", setting),
+				 errhint("ALTER EXTENSION ct_cleanup UPDATE TO '1.2';")));
 
 	values[0] = PG_GETARG_DATUM(0);
 	if (PG_ARGISNULL(1))

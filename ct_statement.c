@@ -33,6 +33,17 @@
  * i" counts per pair without returning rows.  The counting statements are
  * the same joins with SELECT.
  *
+ * Row identities (1.2).  For a fingerprint (ct_fingerprint.c) each statement
+ * returns, instead of counts, one row per row it counted or deleted: its
+ * pair's position (many-pair forms), its path (statements of several paths),
+ * and t.tableoid, t.ctid, t.xmin, which tell the row version; the caller
+ * counts them.  A DELETE's RETURNING sees the version it deleted, which in
+ * READ COMMITTED may be a newer one than its snapshot showed (it waited for
+ * a concurrent update).  Installs of 1.0 and 1.1 keep the counting forms:
+ *
+ *	DELETE FROM app.messages AS t USING (...) AS p WHERE ...
+ *	RETURNING p.i, t.tableoid, t.ctid, t.xmin
+ *
  * A table with several paths is deleted from once per path, in path order;
  * a row that several paths match goes with the first DELETE that reaches it.
  * Its counting statement (one for the table, ctc_build_table_count) counts
@@ -77,6 +88,9 @@
 	" FROM " CTC_PAIRS " AS u(c, t, i)" \
 	" ORDER BY LEAST(u.c, u.t), GREATEST(u.c, u.t), u.i)"
 
+/* The row identity of the path's row t. */
+#define CTC_ROW_ID	"t.tableoid, t.ctid, t.xmin"
+
 /* Aliases of a path's statement: its row, the ancestors' prefix, the pairs. */
 typedef struct CtcNames
 {
@@ -98,7 +112,7 @@ static void ctc_append_fk_join(StringInfo buf, const CtcRule *rule,
 static void ctc_append_keys(StringInfo buf, const CtcRule *rules, int nrules,
 							int self);
 static char *ctc_build_table_count(const CtcRule *rules, int nrules, int first,
-								   bool per_pair);
+								   bool per_pair, bool ids);
 
 
 /*
@@ -162,19 +176,23 @@ ctc_append_joins(StringInfo buf, const CtcRule *rules, int self, const char *lea
  * ctc_build_delete
  *		The DELETE of path "self"'s rows for the pairs.  With
  *		per_pair, it returns one row (i, n) per pair that lost rows;
- *		without, nothing (the caller reads the row count: one pair).
+ *		without, nothing (the caller reads the row count: one pair).  With
+ *		ids, the deleted rows' identities instead: (i, tableoid, ctid, xmin)
+ *		with per_pair, else (tableoid, ctid, xmin).
  */
 char *
-ctc_build_delete(const CtcRule *rules, int self, bool per_pair)
+ctc_build_delete(const CtcRule *rules, int self, bool per_pair, bool ids)
 {
 	StringInfoData buf;
 
 	initStringInfo(&buf);
-	if (per_pair)
+	if (per_pair && !ids)
 		appendStringInfoString(&buf, "WITH d AS (");
 	appendStringInfo(&buf, "DELETE FROM %s AS t", rules[self].qualname);
 	ctc_append_joins(&buf, rules, self, " USING ", &ctc_outer, per_pair);
-	if (per_pair)
+	if (ids)
+		appendStringInfo(&buf, " RETURNING %s" CTC_ROW_ID, per_pair ? "p.i, " : "");
+	else if (per_pair)
 		appendStringInfoString(&buf, " RETURNING p.i)"
 							   " SELECT d.i, pg_catalog.count(*) FROM d GROUP BY d.i");
 	return buf.data;
@@ -184,21 +202,23 @@ ctc_build_delete(const CtcRule *rules, int self, bool per_pair)
  * ctc_build_count
  *		The count of path "self"'s rows for the pairs: one row of one
  *		bigint, or with per_pair one row (i, n) per pair that has rows.  A
- *		row another path of the table counts first is left out.
+ *		row another path of the table counts first is left out.  With ids,
+ *		the rows' identities instead, as ctc_build_delete returns them.
  */
 char *
-ctc_build_count(const CtcRule *rules, int nrules, int self, bool per_pair)
+ctc_build_count(const CtcRule *rules, int nrules, int self, bool per_pair, bool ids)
 {
 	StringInfoData buf;
 
 	if (rules[rules[self].first].npaths > 1)
 		return self == rules[self].first ?
-			ctc_build_table_count(rules, nrules, self, per_pair) : NULL;
+			ctc_build_table_count(rules, nrules, self, per_pair, ids) : NULL;
 	initStringInfo(&buf);
-	appendStringInfo(&buf, "SELECT %spg_catalog.count(*) FROM %s AS t",
-					 per_pair ? "p.i, " : "", rules[self].qualname);
+	appendStringInfo(&buf, "SELECT %s%s FROM %s AS t",
+					 per_pair ? "p.i, " : "",
+					 ids ? CTC_ROW_ID : "pg_catalog.count(*)", rules[self].qualname);
 	ctc_append_joins(&buf, rules, self, ", ", &ctc_outer, per_pair);
-	if (per_pair)
+	if (per_pair && !ids)
 		appendStringInfoString(&buf, " GROUP BY p.i");
 	return buf.data;
 }
@@ -208,29 +228,33 @@ ctc_build_count(const CtcRule *rules, int nrules, int self, bool per_pair)
  *		The counting statement of a table with several paths, whose first
  *		path is "first": each row the paths reach once, for the first pair
  *		and then the first path that reach it (see the file header), as rows
- *		(i, k, n): pair position, path index, rows.  (Row identities are
- *		compared only to count, never to delete.)
+ *		(i, k, n): pair position, path index, rows; with ids, one row
+ *		(i, k, tableoid, ctid, xmin) per row.  (Row identities are compared
+ *		only to count, never to delete.)
  */
 static char *
-ctc_build_table_count(const CtcRule *rules, int nrules, int first, bool per_pair)
+ctc_build_table_count(const CtcRule *rules, int nrules, int first, bool per_pair,
+					  bool ids)
 {
 	StringInfoData buf;
 	bool		union_all = false;
 
 	initStringInfo(&buf);
-	appendStringInfoString(&buf, "SELECT s.i, s.k, pg_catalog.count(*) FROM"
-						   " (SELECT DISTINCT ON (u.r, u.c) u.i, u.k FROM (");
+	appendStringInfo(&buf, "SELECT s.i, s.k, %s FROM"
+					 " (SELECT DISTINCT ON (u.r, u.c) u.i, u.k, u.r, u.c, u.x FROM (",
+					 ids ? "s.r, s.c, s.x" : "pg_catalog.count(*)");
 	for (int j = first; j < nrules; j++)
 	{
 		if (rules[j].first != first)
 			continue;
-		appendStringInfo(&buf, "%sSELECT t.tableoid AS r, t.ctid AS c, p.i, %d AS k FROM %s AS t",
+		appendStringInfo(&buf, "%sSELECT t.tableoid AS r, t.ctid AS c, t.xmin AS x, p.i, %d AS k FROM %s AS t",
 						 union_all ? " UNION ALL " : "", j, rules[j].qualname);
 		ctc_append_joins(&buf, rules, j, ", ", &ctc_outer, per_pair);
 		union_all = true;
 	}
-	appendStringInfoString(&buf, ") AS u ORDER BY u.r, u.c, u.i, u.k) AS s"
-						   " GROUP BY s.i, s.k");
+	appendStringInfoString(&buf, ") AS u ORDER BY u.r, u.c, u.i, u.k) AS s");
+	if (!ids)
+		appendStringInfoString(&buf, " GROUP BY s.i, s.k");
 	return buf.data;
 }
 
@@ -244,10 +268,11 @@ ctc_build_table_count(const CtcRule *rules, int nrules, int first, bool per_pair
  *		order; a root rule's CTE joins the pairs, a child's its parent's
  *		CTE, and each returns its pair's position (ctc_pair).  Result: one
  *		row per pair, ordered as given, whose first column is the position
- *		and the others the counts, in rule order.
+ *		and the others the counts, in rule order; with ids, one row
+ *		(i, k, tableoid, ctid, xmin) per deleted row (k: the path).
  */
 char *
-ctc_build_statement(const CtcRule *rules, int nrules)
+ctc_build_statement(const CtcRule *rules, int nrules, bool ids)
 {
 	StringInfoData buf;
 
@@ -273,7 +298,17 @@ ctc_build_statement(const CtcRule *rules, int nrules)
 		}
 		appendStringInfoString(&buf, " RETURNING ");
 		ctc_append_keys(&buf, rules, nrules, i);
+		if (ids)
+			appendStringInfoString(&buf, ", t.tableoid AS ctc_r, t.ctid AS ctc_c, t.xmin AS ctc_x");
 		appendStringInfoChar(&buf, ')');
+	}
+
+	if (ids)
+	{
+		for (int i = 0; i < nrules; i++)
+			appendStringInfo(&buf, "%sSELECT r%d.ctc_pair, %d, r%d.ctc_r, r%d.ctc_c, r%d.ctc_x FROM r%d",
+							 i > 0 ? " UNION ALL " : "\n", i + 1, i, i + 1, i + 1, i + 1, i + 1);
+		return buf.data;
 	}
 
 	appendStringInfoString(&buf, "\nSELECT p.i");

@@ -24,7 +24,8 @@ SELECT client_id = regress_client(3) AS client_ok, trainer_id = regress_trainer(
 FROM cleanup3;
 \x off
 SELECT to_jsonb(p) - 'audit_id' = to_jsonb(c) - 'audit_id' AS preview_equals_cleanup,
-       p.audit_id IS NULL AS preview_not_audited
+       p.audit_id IS NULL AS preview_not_audited,
+       p.fingerprint IS NOT NULL AND p.fingerprint = c.fingerprint AS same_fingerprint
 FROM preview3 p, cleanup3 c;
 
 -- Each table lost exactly the rows reported for it, no more.

@@ -5,7 +5,13 @@
 
 -- Pair 2: client 2 with trainer 2; every category has its generated rows.
 \x on
-SELECT * FROM ct_cleanup_preview(regress_client(2), regress_trainer(2));
+SELECT client_id, trainer_id, messages, conversations, read_receipts, discovery_calls,
+       call_feedback, feedback_responses, call_notes, call_notifications, engagement_records,
+       coach_selection_requests, waitlist_entries, alerts, feedback_notifications, other,
+       total, details, audit_id,
+       -- the digest, then one entry per table with rows: 13 here (ct_fingerprint.c)
+       fingerprint ~ '^1:[0-9a-f]{32}(:[0-9]+=[0-9]+/[0-9a-f]{8}){13}$' AS fingerprint_of_13_tables
+FROM ct_cleanup_preview(regress_client(2), regress_trainer(2));
 \x off
 
 -- Nothing was deleted and nothing audited.

@@ -127,9 +127,15 @@ SELECT engagement_records, total, audit_id
 FROM ct_cleanup('00000000-0000-0000-0000-0000000000c1', '00000000-0000-0000-0000-0000000000f2', 'at 1.1');
 SELECT id, reason, total FROM ct_cleanup_audit ORDER BY id;
 SELECT * FROM ct_cleanup_check();
--- A dashboard's role is granted what it uses under 1.1.
+-- Receipts are a 1.2 setting.
+SELECT ct_cleanup_set('receipts', 'off');
+-- A dashboard's roles are granted what they use under 1.1: bob, and an
+-- admin's dashboard role that will clean up after the update.
 GRANT EXECUTE ON FUNCTION ct_cleanup(uuid, uuid, text), ct_cleanup_preview(uuid, uuid)
     TO regress_bob;
+CREATE ROLE regress_upgrade_dashboard IN ROLE regress_admins;
+GRANT EXECUTE ON FUNCTION ct_cleanup(uuid, uuid, text), ct_cleanup_preview(uuid, uuid)
+    TO regress_upgrade_dashboard;
 -- Registering again at 1.1 replaces the table's one rule.
 SELECT ct_cleanup_register('engagement_records', 'likes', 'client_id', 'trainer_id');
 SELECT count(*) AS rules FROM ct_cleanup_rules;
@@ -147,8 +153,21 @@ SELECT engagement_records, total, audit_id
 FROM ct_cleanup('00000000-0000-0000-0000-0000000000c1', '00000000-0000-0000-0000-0000000000f3', 'at 1.2');
 SELECT id, reason, total FROM ct_cleanup_audit ORDER BY id;
 SELECT * FROM ct_cleanup_check();
+-- The dashboard role granted under 1.1 previews and cleans up with the
+-- three-argument call it always made, and now gets the fingerprint too; the
+-- four-argument form is not granted to it.
+INSERT INTO likes VALUES ('00000000-0000-0000-0000-0000000000c4', '00000000-0000-0000-0000-0000000000f4');
+SET ROLE regress_upgrade_dashboard;
+SELECT total, fingerprint IS NOT NULL AS has_fingerprint
+FROM ct_cleanup_preview('00000000-0000-0000-0000-0000000000c4', '00000000-0000-0000-0000-0000000000f4') \gset dash_
+SELECT engagement_records, total, audit_id IS NOT NULL AS audited, fingerprint IS NOT NULL AS has_fingerprint
+FROM ct_cleanup('00000000-0000-0000-0000-0000000000c4', '00000000-0000-0000-0000-0000000000f4', 'dashboard at 1.2');
+SELECT has_function_privilege('ct_cleanup(uuid, uuid, text, text)', 'EXECUTE') AS four_arguments;
+RESET ROLE;
+SELECT :'dash_total' AS previewed, :'dash_has_fingerprint' AS preview_fingerprint;
 REVOKE EXECUTE ON FUNCTION ct_cleanup(uuid, uuid, text), ct_cleanup_preview(uuid, uuid)
-    FROM regress_bob;
+    FROM regress_bob, regress_upgrade_dashboard;
+DROP ROLE regress_upgrade_dashboard;
 -- Exactly the objects and definitions of a fresh 1.2: no line of either is
 -- missing from the other.
 :objects \gset upgraded_
@@ -161,6 +180,18 @@ ORDER BY 1, 2;
 SELECT :'upgraded_checksum' = :'fresh_checksum' AS same_as_fresh_install;
 \dx+ ct_cleanup
 
+-- 1.0 straight to 1.2 (ALTER EXTENSION runs both update scripts) ends in the
+-- same objects as well.
+CREATE DATABASE ct_cleanup_direct;
+\c ct_cleanup_direct
+SET client_min_messages = warning;
+CREATE EXTENSION ct_cleanup VERSION '1.0';
+ALTER EXTENSION ct_cleanup UPDATE TO '1.2';
+SELECT extversion FROM pg_extension WHERE extname = 'ct_cleanup';
+:objects \gset direct_
+SELECT :'direct_checksum' = :'fresh_checksum' AS direct_same_as_fresh_install;
+
 \c :regress_db
 DROP DATABASE ct_cleanup_upgrade;
 DROP DATABASE ct_cleanup_fresh;
+DROP DATABASE ct_cleanup_direct;
