@@ -28,7 +28,7 @@ REGRESS = install register preview cleanup audit errors privileges settings post
 # the tests create roles and need a fresh database of their own
 REGRESS_OPTS = --dbname=ct_cleanup_regress
 
-ISOLATION = same_pair receipt_race two_pairs guard_lock_timeout registry_cache cleanup_preview app_inserts row_locks isolation_levels timeouts overlapping_batches registry_snapshot registry_changes partitioned_race pair_lock_space fk_gap
+ISOLATION = same_pair receipt_race two_pairs guard_lock_timeout registry_cache cleanup_preview app_inserts row_locks isolation_levels timeouts overlapping_batches registry_snapshot registry_changes partitioned_race pair_lock_space fk_gap preview_binding
 
 EXTRA_CLEAN = results/ regression.diffs regression.out output_iso/
 
