@@ -6,7 +6,8 @@ set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 packages=(postgresql-15 postgresql-server-dev-15 postgresql-15-pgtap
-          libtap-parser-sourcehandler-pgtap-perl postgresql-common make gcc)
+          libtap-parser-sourcehandler-pgtap-perl postgresql-common
+          postgresql-15-wal2json make gcc)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -121,10 +121,17 @@ suite_realschema() {
     bash scripts/realschema.sh
 }
 
+# Erasure receipts through a real logical decoding consumer (wal2json,
+# pg_recvlogical) on a wal_level = logical cluster of its own, and the
+# replay after a restore (scripts/receipts.sh).
+suite_receipts() {
+    bash scripts/receipts.sh
+}
+
 # The suites, in the order they run.  To add one, define suite_NAME above and
 # add NAME here: scripts/test.sh takes the number of suites to expect from
 # this list.
-suites=(regress isolation pgtap dump crash load fuzz realschema demo server_log)
+suites=(regress isolation pgtap dump crash load fuzz realschema receipts demo server_log)
 
 if [ "${1:-}" = --list ]; then
     printf '%s\n' "${suites[@]}"
