@@ -113,7 +113,8 @@ SQL
 $q -c "SELECT 1 FROM pg_create_logical_replication_slot('ct_receipts', 'wal2json')" >/dev/null
 stream=$tmp/stream.jsonl
 pg_recvlogical -d "$db" --slot ct_receipts --start -o format-version=2 \
-    -o include-transaction=false -f "$stream" -F 1 2>"$tmp/recv.log" &
+    -o include-transaction=false -o add-msg-prefixes=ct_cleanup,ct_cleanup.denied,receipts-suite \
+    -f "$stream" -F 1 2>"$tmp/recv.log" &
 recv_pid=$!
 
 # wait_for MARK: until the consumer has the transactional message MARK.
@@ -153,7 +154,9 @@ PY
 n_messages() { messages "$1" "$2" | grep -c . || true; }
 
 # ---------------------------------------------------------------- 1. off
+$q -c "SELECT 1 FROM pg_logical_emit_message(true, 'another-prefix', 'filtered')" >/dev/null
 wait_for m0
+! grep -q '"prefix":"another-prefix"' "$stream" || fail "add-msg-prefixes let another prefix through"
 $q -c "SELECT total FROM ct_cleanup(md5('client-1')::uuid, md5('trainer-1')::uuid, 'receipts off')" >/dev/null
 wait_for m1
 [ "$(n_messages m0 m1)" = 0 ] || fail "a cleanup with receipts off emitted: $(messages m0 m1)"
