@@ -13,7 +13,9 @@
 # registers it (fuzz.build), and runs its checks (fuzz.run_checks): the
 # registry's processing order, previews, explains, cleanups and batches of
 # random pairs, each compared with the oracle and rolled back, with every
-# generated row compared with the snapshot; then the WARNINGs the previews
+# generated row compared with the snapshot (each single cleanup also run
+# bound to the preview before it, whose fingerprint must match exactly when
+# the rows do: fuzz.fingerprint_problems); then the WARNINGs the previews
 # raised, which only psql sees (fuzz.judge_warnings).
 # Mismatches are then shrunk (fewer pairs, fewer tables, fewer keys, plain
 # names, fewer rows) and the smallest schema that still fails is printed as

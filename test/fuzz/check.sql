@@ -472,6 +472,46 @@ BEGIN
 END
 $$;
 
+-- What is wrong with the fingerprints of a preview (pv), the plain cleanup
+-- that followed it (got, SQLSTATE st) and the cleanup bound to the preview
+-- (got4, SQLSTATE st4), all on the same rows.
+CREATE FUNCTION fuzz.fingerprint_problems(pv jsonb, got jsonb, st text, got4 jsonb, st4 text)
+RETURNS text[] LANGUAGE plpgsql AS $$
+DECLARE
+    probs text[] := '{}';
+    same  bool;
+BEGIN
+    IF pv ->> 'fingerprint' IS NULL OR pv ->> 'fingerprint' !~ '^1:[0-9a-f]{32}' THEN
+        RETURN ARRAY[format('preview fingerprint %s', coalesce(pv ->> 'fingerprint', 'NULL'))];
+    END IF;
+    IF st IS NOT NULL THEN
+        -- the plain cleanup failed: the bound one fails the same way
+        IF st4 IS DISTINCT FROM st THEN
+            probs := probs || format('the plain cleanup failed with %s, the preview-bound one %s', st,
+                                     coalesce(st4, 'succeeded'));
+        END IF;
+        RETURN probs;
+    END IF;
+    same := pv ->> 'fingerprint' = got ->> 'fingerprint';
+    IF pv -> 'details' = got -> 'details' AND NOT same THEN
+        probs := probs || format('preview and cleanup counted %s alike, their fingerprints differ: %s / %s',
+                                 pv -> 'details', pv ->> 'fingerprint', got ->> 'fingerprint');
+    END IF;
+    IF pv -> 'details' <> got -> 'details' AND same THEN
+        probs := probs || 'preview and cleanup counted differently, with equal fingerprints';
+    END IF;
+    IF same AND (st4 IS NOT NULL OR got4 - 'audit_id' <> got - 'audit_id') THEN
+        probs := probs || format('the preview-bound cleanup %s, the plain one returned %s',
+                                 coalesce('failed with ' || st4, 'returned ' || (got4 - 'audit_id')::text),
+                                 (got - 'audit_id')::text);
+    END IF;
+    IF NOT same AND st4 IS DISTINCT FROM 'UC001' THEN
+        probs := probs || format('the rows differ from the preview''s (%s / %s) and the preview-bound cleanup %s',
+                                 pv -> 'details', got -> 'details', coalesce('failed with ' || st4, 'succeeded'));
+    END IF;
+    RETURN probs;
+END $$;
+
 CREATE FUNCTION fuzz.check(p_op text, cs uuid[], ts uuid[]) RETURNS jsonb
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -484,6 +524,9 @@ DECLARE
     feats     jsonb;          -- situations met (cleanup checks), for the coverage report
     audit_max bigint;
     got       jsonb;
+    pv        jsonb;        -- the preview before the cleanup
+    got4      jsonb;        -- the cleanup bound to that preview (rolled back)
+    st4       text;
     st        text;
     msg       text;
     hint      text;
@@ -556,11 +599,23 @@ BEGIN
             END;
             RAISE WARNING 'fzwarn begin %', wkey;
             BEGIN
-                PERFORM ct_cleanup_preview(cs[1], ts[1]);
+                SELECT to_jsonb(r) INTO pv FROM ct_cleanup_preview(cs[1], ts[1]) r;
             EXCEPTION WHEN OTHERS THEN
                 RAISE WARNING 'fzwarn the preview failed: % %', SQLSTATE, SQLERRM;
             END;
             RAISE WARNING 'fzwarn end %', wkey;
+            -- the cleanup bound to that preview, nothing changed in between
+            -- (1.2), rolled back: compared with the plain cleanup below
+            IF pv IS NOT NULL THEN
+                BEGIN
+                    SELECT to_jsonb(r) INTO got4 FROM ct_cleanup(cs[1], ts[1], 'fuzz', pv ->> 'fingerprint') r;
+                    RAISE EXCEPTION USING ERRCODE = 'FZ998';
+                EXCEPTION WHEN SQLSTATE 'FZ998' THEN
+                    NULL;
+                WHEN OTHERS THEN
+                    st4 := SQLSTATE;
+                END;
+            END IF;
         END IF;
         BEGIN
             CASE p_op
@@ -588,6 +643,7 @@ BEGIN
         END;
         RAISE EXCEPTION USING ERRCODE = 'FZ999',
               MESSAGE = jsonb_build_object('got', got, 'state', st, 'msg', msg, 'hint', hint,
+                                           'pv', pv, 'got4', got4, 'state4', st4,
                                            'xpl', xpl, 'xerr', xerr,
                                            'diff', fuzz.diff(exp_gone AND st IS NULL),
                                            'audit', fuzz.audit_rows(audit_max))::text;
@@ -648,6 +704,16 @@ BEGIN
                     kept_rids bigint[], changed_rids bigint[]);
         probs := probs || x;
         tids := tids || (SELECT array_agg((d ->> 'tid')::int) FROM jsonb_array_elements(o -> 'diff' -> 'problems') d);
+    END IF;
+    -- the fingerprint (1.2): the preview and the cleanup that follows it
+    -- with nothing changed agree exactly when their rows do, and the
+    -- preview-bound cleanup then does what the plain one does, else UC001
+    IF p_op = 'cleanup' AND o -> 'pv' IS NOT NULL AND o -> 'pv' <> 'null' THEN
+        x := fuzz.fingerprint_problems(o -> 'pv', o -> 'got' -> 0, o ->> 'state', o -> 'got4', o ->> 'state4');
+        IF x <> '{}' THEN
+            kinds := kinds || 'fingerprint'::text;
+            probs := probs || x;
+        END IF;
     END IF;
     x := fuzz.audit_problems(p_op, o -> 'got', o -> 'audit', o ->> 'state' IS NULL, exp);
     IF x <> '{}' THEN
