@@ -18,7 +18,7 @@
 --   * the batch (§5) and operations (§7) functions exist.
 --
 BEGIN;
-SELECT plan(19);
+SELECT plan(20);
 
 \ir lib/fixtures.psql
 
@@ -45,8 +45,9 @@ SELECT results_eq(
              ('engagement_records', 'bigint'), ('coach_selection_requests', 'bigint'),
              ('waitlist_entries', 'bigint'), ('alerts', 'bigint'),
              ('feedback_notifications', 'bigint'), ('other', 'bigint'),
-             ('total', 'bigint'), ('details', 'jsonb'), ('audit_id', 'bigint')$$,
-    'ct_cleanup_result has the 19 columns of CONTRACT §1, in order, with their types');
+             ('total', 'bigint'), ('details', 'jsonb'), ('audit_id', 'bigint'),
+             ('fingerprint', 'text')$$,
+    'ct_cleanup_result has the 19 columns of CONTRACT §1, in order, with their types, then fingerprint (§8)');
 
 ------------------------------------------------------------------------------
 -- The audit log
@@ -85,8 +86,8 @@ SELECT has_view('ct_cleanup_settings', 'view ct_cleanup_settings exists');
 SELECT results_eq(
     $$SELECT setting, value FROM ct_cleanup_settings ORDER BY setting COLLATE "C"$$,
     $$VALUES ('actor_id', NULL), ('admin_check', NULL), ('admin_role', 'ct_cleanup_admin'),
-             ('clients', NULL), ('trainers', NULL)$$,
-    'ct_cleanup_settings shows the 5 settings of CONTRACT §3 with their defaults');
+             ('clients', NULL), ('receipts', 'off'), ('trainers', NULL)$$,
+    'ct_cleanup_settings shows the 5 settings of CONTRACT §3 and receipts (§9) with their defaults');
 
 ------------------------------------------------------------------------------
 -- Functions
@@ -184,6 +185,8 @@ SELECT results_eq(
 
 SELECT table_privs_are('ct_cleanup_audit', 'tap_nobody', ARRAY['SELECT'],
     'PUBLIC may only SELECT from ct_cleanup_audit (row-level security filters it)');
+SELECT table_privs_are('ct_cleanup_replayed', 'tap_nobody', ARRAY['SELECT'],
+    'PUBLIC may only SELECT from ct_cleanup_replayed (row-level security filters it)');
 
 SELECT is_empty(
     $$SELECT c.oid::regclass::text
@@ -192,7 +195,7 @@ SELECT is_empty(
                          AND d.refclassid = 'pg_extension'::regclass AND d.deptype = 'e'
       JOIN pg_extension AS e ON e.oid = d.refobjid AND e.extname = 'ct_cleanup'
       WHERE c.relkind IN ('r', 'v', 'p')
-        AND c.relname <> 'ct_cleanup_audit'
+        AND c.relname NOT IN ('ct_cleanup_audit', 'ct_cleanup_replayed')
         AND has_table_privilege('tap_nobody', c.oid, 'SELECT, INSERT, UPDATE, DELETE')$$,
     'PUBLIC has no privilege on the registry, the settings or their views');
 
@@ -217,12 +220,18 @@ SELECT results_eq(
       FROM unnest(ARRAY['ct_cleanup_many(uuid[],uuid[],text)',
                         'ct_cleanup_preview_many(uuid[],uuid[])',
                         'ct_cleanup_check()',
-                        'ct_cleanup_suggest()']) AS f$$,
+                        'ct_cleanup_suggest()',
+                        'ct_cleanup(uuid,uuid,text,text)',
+                        'ct_cleanup_many(uuid[],uuid[],text,text[])',
+                        'ct_cleanup_replay(jsonb)']) AS f$$,
     $$VALUES ('ct_cleanup_many(uuid[],uuid[],text)', true),
              ('ct_cleanup_preview_many(uuid[],uuid[])', true),
              ('ct_cleanup_check()', true),
-             ('ct_cleanup_suggest()', true)$$,
-    'ct_cleanup_many, ct_cleanup_preview_many (§5), ct_cleanup_check, ct_cleanup_suggest (§7) exist');
+             ('ct_cleanup_suggest()', true),
+             ('ct_cleanup(uuid,uuid,text,text)', true),
+             ('ct_cleanup_many(uuid[],uuid[],text,text[])', true),
+             ('ct_cleanup_replay(jsonb)', true)$$,
+    'ct_cleanup_many, ct_cleanup_preview_many (§5), ct_cleanup_check, ct_cleanup_suggest (§7), the fingerprint forms (§8) and ct_cleanup_replay (§9) exist');
 
 SELECT * FROM finish();
 ROLLBACK;
