@@ -436,6 +436,15 @@ ctc_clean_pairs(CtcCaller *c, const CtcSettings *settings, const CtcPairs *pairs
 	if (given != NULL)
 		ctc_check_fingerprints(reg, pairs, given, *outcomes);
 	ctc_check_max_rows(c, pairs, total);
+
+	/*
+	 * The setting as it is now: the cleanup may have waited for its locks
+	 * while someone changed it (the change committed before those locks is
+	 * seen, as for the registry).
+	 */
+	receipts = ctc_receipts_on(ctc_get_settings(c));
+	if (receipts)
+		ctc_require_logical(false);
 	at = palloc(sizeof(TimestampTz) * Max(pairs->n, 1));
 	ctc_write_audit(c, pairs, reasons, reason_nulls, actor, *outcomes, *audit_ids, at);
 	if (receipts)

@@ -172,7 +172,8 @@ typedef struct CtcRule
 	char	  **ref_columns;	/* quoted, in the parent table */
 	char	  **eq_operators;	/* "OPERATOR(schema.=)" comparing ref to fk */
 	int			nleaves;		/* tables whose transaction statistics are */
-	Oid		   *leaves;			/* read (ctc_find_leaves), maybe none */
+	Oid		   *leaves;			/* read (ctc_find_leaves): its partitions */
+	bool		cascades;		/* some leaf has an ON DELETE CASCADE key */
 	int			first;			/* index of the table's first path */
 	int			npaths;			/* paths of the table (on the first only) */
 } CtcRule;
@@ -442,6 +443,7 @@ extern const CtcRegistry *ctc_clean_pairs(CtcCaller *c, const CtcSettings *setti
 extern void ctc_row_ids_init(CtcRowIds *ids);
 extern void ctc_row_ids_add(CtcRowIds *ids, int32 pos, int32 table, Oid tableoid,
 							ItemPointer ctid, TransactionId xmin);
+extern void ctc_recover_rows(CtcRowIds *ids, int64 first_row, CtcRowIds *pre);
 extern void ctc_fingerprints(const CtcRegistry *reg, const CtcPairs *pairs,
 							 const int64 *counts, CtcRowIds *ids,
 							 CtcOutcome *outcomes);

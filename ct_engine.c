@@ -129,6 +129,24 @@ static int	ctc_max_rows = 1000000;
 /* GUC ct_cleanup.lock_timeout: longest lock wait of a cleanup, in ms. */
 static int	ctc_lock_timeout = 5000;
 
+/*
+ * Where the rows of one statement go (ctc_exec_path): its path, whether it
+ * returns the pair's position and the path, the number of pairs, the
+ * position of its first pair among the call's, the counts and the
+ * identities (NULL: not kept).
+ */
+typedef struct CtcRowSink
+{
+	const CtcRegistry *reg;
+	int			path;
+	bool		has_pos;
+	bool		has_path;
+	int			npairs;
+	int			pos_base;
+	int64	   *counts;
+	CtcRowIds  *ids;
+} CtcRowSink;
+
 /* An advisory lock key of a pair. */
 typedef struct CtcPairKey
 {
@@ -142,26 +160,35 @@ static void ctc_pair_lock_context(void *arg);
 static int	ctc_pair_key_cmp(const void *a, const void *b);
 static int	ctc_apply_lock_timeout(void);
 static void ctc_count_pairs(const CtcRegistry *reg, Datum *args, bool single,
-							int npairs, int64 *counts, CtcRowIds *ids);
+							int npairs, int pos_base, int64 *counts, CtcRowIds *ids);
 static void ctc_delete_with_retry(const CtcRegistry *reg, const CtcPairs *pairs,
 								  const CtcExpanded *exp, int64 *counts,
 								  CtcRowIds *ids);
 static bool ctc_delete_pairs(const CtcRegistry *reg, const CtcPairs *pairs,
-							 const CtcExpanded *exp, bool one_by_one, int64 *counts,
-							 CtcRowIds *ids, volatile int *current);
+							 const CtcExpanded *exp, bool one_by_one, bool precount,
+							 int64 *counts, CtcRowIds *ids, volatile bool *need_precount,
+							 volatile int *current);
+static void ctc_precount(const CtcRegistry *reg, Datum *args, bool single, int npairs,
+						 int pos_base, bool want, CtcRowIds *pre);
+static bool ctc_unreturned_rows(const CtcRegistry *reg, bool extra, bool precount,
+								CtcRowIds *ids, int64 first_row, CtcRowIds *pre,
+								volatile bool *need_precount);
 static void ctc_delete_once(const CtcRegistry *reg, Datum *args, bool single,
 							int npairs, int pos_base, int64 *counts, CtcRowIds *ids);
 static bool ctc_delete_counted(const CtcRegistry *reg, Datum *args, bool single,
-							   int npairs, int64 *before, int64 *counts,
-							   CtcRowIds *ids);
-static void ctc_read_rows(const CtcRegistry *reg, int path, bool has_pos,
-						  bool has_path, int npairs, int pos_base, int64 *counts,
-						  CtcRowIds *ids);
+							   int npairs, int pos_base, int64 *before, int64 *counts,
+							   CtcRowIds *ids, bool precount, volatile bool *need_precount);
+static void ctc_take_row(CtcRowSink *sink, Datum *values, bool *isnull);
+static void ctc_exec_path(SPIPlanPtr plan, Datum *args, bool read_only,
+						  CtcRowSink *sink);
+static void ctc_sink(CtcRowSink *sink, const CtcRegistry *reg, int path,
+					 bool has_pos, bool has_path, int npairs, int pos_base,
+					 int64 *counts, CtcRowIds *ids);
 static void ctc_read_per_pair(int npairs, int nrules, int rule, int64 *counts);
 static void ctc_read_per_path(int npairs, int nrules, int64 *counts);
 static void ctc_count_deletions(const CtcRegistry *reg, int64 *deleted);
 static bool ctc_add_cascaded(const CtcRegistry *reg, const int64 *before,
-							 int npairs, int64 *counts);
+							 int npairs, int64 *counts, bool *extra);
 static bool ctc_should_retry(ErrorData *edata, const CtcRegistry *reg,
 							 const CtcExpanded *exp, Snapshot before, int attempt,
 							 const char *previous);
@@ -319,7 +346,7 @@ ctc_run_pairs(CtcCaller *c, const CtcPairs *pairs, bool preview, int64 **counts,
 			bool		single = ctc_single(reg, &exp, true);
 
 			ctc_pair_args(reg, &exp, single, args);
-			ctc_count_pairs(reg, args, single, pairs->n, *counts, ids);
+			ctc_count_pairs(reg, args, single, pairs->n, 0, *counts, ids);
 			if (pairs->n == 1)
 				ctc_warn_blockers(reg, &exp);
 		}
@@ -357,7 +384,7 @@ ctc_explain_pairs(CtcCaller *c, const CtcPairs *pairs, int64 **counts,
 	ctc_run_as(&as, reg->owner, SECURITY_NOFORCE_RLS);
 	SPI_connect();
 	ctc_pair_args(reg, &exp, ctc_single(reg, &exp, true), args);
-	ctc_count_pairs(reg, args, ctc_single(reg, &exp, true), pairs->n, *counts, NULL);
+	ctc_count_pairs(reg, args, ctc_single(reg, &exp, true), pairs->n, 0, *counts, NULL);
 	ctc_count_blockers(reg, &exp, InvalidSnapshot, NULL, *blocker_rows);
 	SPI_finish();
 	ctc_run_as_end(&as);
@@ -876,27 +903,39 @@ ctc_expanded_pair(const CtcExpanded *exp, int pos, CtcExpanded *one)
  */
 static void
 ctc_count_pairs(const CtcRegistry *reg, Datum *args, bool single, int npairs,
-				int64 *counts, CtcRowIds *ids)
+				int pos_base, int64 *counts, CtcRowIds *ids)
 {
 	CtcStatement statement = single ? CTC_COUNT_ONE :
 		npairs == 1 ? CTC_COUNT_SMALL : CTC_COUNT_MANY;
 
 	for (int i = 0; i < reg->nrules; i++)
 	{
-		int			rc;
+		CtcRowSink	sink;
 		bool		table = reg->rules[reg->rules[i].first].npaths > 1;
 
 		if (table && reg->rules[i].first != i)
 			continue;			/* counted with the table's first path */
-		CHECK_FOR_INTERRUPTS();
-		rc = SPI_execute_plan(ctc_registry_plan(reg, i, statement), args, NULL,
-							  true, 0);
-		if (rc != SPI_OK_SELECT)
-			elog(ERROR, "counting the rows of %s failed: %s",
-				 reg->rules[i].qualname, SPI_result_code_string(rc));
-		ctc_read_rows(reg, i, !single || table, table, npairs, 0, counts, ids);
-		SPI_freetuptable(SPI_tuptable);
+		ctc_sink(&sink, reg, i, !single || table, table, npairs, pos_base, counts, ids);
+		ctc_exec_path(ctc_registry_plan(reg, i, statement), args, true, &sink);
 	}
+}
+
+/*
+ * ctc_sink
+ *		Fill in a CtcRowSink.
+ */
+static void
+ctc_sink(CtcRowSink *sink, const CtcRegistry *reg, int path, bool has_pos,
+		 bool has_path, int npairs, int pos_base, int64 *counts, CtcRowIds *ids)
+{
+	sink->reg = reg;
+	sink->path = path;
+	sink->has_pos = has_pos;
+	sink->has_path = has_path;
+	sink->npairs = npairs;
+	sink->pos_base = pos_base;
+	sink->counts = counts;
+	sink->ids = ids;
 }
 
 /*
@@ -1023,52 +1062,143 @@ ctc_blocker_hint(const CtcRegistry *reg, const CtcBlocker *blocker)
 }
 
 /*
- * ctc_read_rows
- *		Store what the statement of path "path" returned in SPI_tuptable.
- *		With row identities (reg->has_fingerprint): one row per row counted
- *		or deleted, [position,] [path,] tableoid, ctid, xmin, counted into
- *		counts[(position - 1) * nrules + path] and, when ids is not NULL,
- *		kept there for pair pos_base + position.  Else the counting forms:
- *		(position, path, n), (position, n) or one count.
+ * ctc_take_row
+ *		One row of a statement with row identities (reg->has_fingerprint):
+ *		[position,] [path,] tableoid, ctid, xmin.  Counted into
+ *		counts[(position - 1) * nrules + path] and, when the sink has ids,
+ *		kept there for pair pos_base + position.
  */
 static void
-ctc_read_rows(const CtcRegistry *reg, int path, bool has_pos, bool has_path,
-			  int npairs, int pos_base, int64 *counts, CtcRowIds *ids)
+ctc_take_row(CtcRowSink *sink, Datum *values, bool *isnull)
 {
-	int			col = 1 + (has_pos ? 1 : 0) + (has_path ? 1 : 0);
+	const CtcRegistry *reg = sink->reg;
+	int			col = (sink->has_pos ? 1 : 0) + (sink->has_path ? 1 : 0);
+	int64		pos = sink->has_pos ? DatumGetInt64(values[0]) : 1;
+	int			k = sink->has_path ? DatumGetInt32(values[sink->has_pos ? 1 : 0]) : sink->path;
 
-	if (!reg->has_fingerprint)
+	if (pos < 1 || pos > sink->npairs || k < 0 || k >= reg->nrules ||
+		isnull[col] || isnull[col + 1] || isnull[col + 2])
+		elog(ERROR, "ct_cleanup statement returned pair " INT64_FORMAT " of %d, path %d of %d",
+			 pos, sink->npairs, k, reg->nrules);
+	sink->counts[(pos - 1) * reg->nrules + k]++;
+	if (sink->ids != NULL)
+		ctc_row_ids_add(sink->ids, (int32) (sink->pos_base + pos), reg->rules[k].first,
+						DatumGetObjectId(values[col]),
+						(ItemPointer) DatumGetPointer(values[col + 1]),
+						DatumGetTransactionId(values[col + 2]));
+}
+
+#if PG_VERSION_NUM >= 140000
+/*
+ * A DestReceiver that hands each row to ctc_take_row as the executor
+ * produces it: a statement's rows are never kept (an SPI tuple table would
+ * hold ~150 bytes per row), only their 24-byte identities.
+ */
+typedef struct CtcRowReceiver
+{
+	DestReceiver pub;
+	CtcRowSink *sink;
+} CtcRowReceiver;
+
+static bool
+ctc_receive_row(TupleTableSlot *slot, DestReceiver *self)
+{
+	slot_getallattrs(slot);
+	ctc_take_row(((CtcRowReceiver *) self)->sink, slot->tts_values, slot->tts_isnull);
+	return true;
+}
+
+static void
+ctc_receiver_startup(DestReceiver *self, int operation, TupleDesc typeinfo)
+{
+}
+
+static void
+ctc_receiver_nothing(DestReceiver *self)
+{
+}
+#endif
+
+/*
+ * ctc_exec_path
+ *		Run the statement of path sink->path with args and store what it
+ *		returns: with row identities through ctc_take_row (streamed, PG 14
+ *		and later), else the counting forms of 1.0 and 1.1: (position, path,
+ *		n), (position, n), one count, or a DELETE's row count.
+ */
+static void
+ctc_exec_path(SPIPlanPtr plan, Datum *args, bool read_only, CtcRowSink *sink)
+{
+	const CtcRegistry *reg = sink->reg;
+	int			rc;
+
+	CHECK_FOR_INTERRUPTS();
+	if (reg->has_fingerprint)
 	{
-		bool		isnull;
+#if PG_VERSION_NUM >= 140000
+		SPIExecuteOptions options;
+		CtcRowReceiver receiver;
+		int			nargs = SPI_getargcount(plan);
+		ParamListInfo params = makeParamList(nargs);
 
-		if (has_path)
-			ctc_read_per_path(npairs, reg->nrules, counts);
-		else if (has_pos)
-			ctc_read_per_pair(npairs, reg->nrules, path, counts);
-		else
-			counts[path] = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
-													   SPI_tuptable->tupdesc, 1, &isnull));
+		for (int i = 0; i < nargs; i++)
+		{
+			params->params[i].value = args[i];
+			params->params[i].isnull = false;
+			params->params[i].pflags = PARAM_FLAG_CONST;
+			params->params[i].ptype = SPI_getargtypeid(plan, i);
+		}
+		memset(&receiver, 0, sizeof(receiver));
+		receiver.pub.receiveSlot = ctc_receive_row;
+		receiver.pub.rStartup = ctc_receiver_startup;
+		receiver.pub.rShutdown = ctc_receiver_nothing;
+		receiver.pub.rDestroy = ctc_receiver_nothing;
+		receiver.pub.mydest = DestTuplestore;	/* anything but DestNone/DestSPI */
+		receiver.sink = sink;
+		memset(&options, 0, sizeof(options));
+		options.params = params;
+		options.read_only = read_only;
+		options.dest = &receiver.pub;
+		rc = SPI_execute_plan_extended(plan, &options);
+#else
+		rc = SPI_execute_plan(plan, args, NULL, read_only, 0);
+		for (uint64 row = 0; rc > 0 && row < SPI_processed; row++)
+		{
+			Datum		values[5];
+			bool		isnull[5];
+			int			natts = Min(SPI_tuptable->tupdesc->natts, 5);
+
+			for (int col = 0; col < natts; col++)
+				values[col] = SPI_getbinval(SPI_tuptable->vals[row], SPI_tuptable->tupdesc,
+											col + 1, &isnull[col]);
+			ctc_take_row(sink, values, isnull);
+		}
+		SPI_freetuptable(SPI_tuptable);
+#endif
+		if (rc != SPI_OK_SELECT && rc != SPI_OK_DELETE_RETURNING)
+			elog(ERROR, "the statement of %s failed: %s", reg->rules[sink->path].qualname,
+				 SPI_result_code_string(rc));
 		return;
 	}
-	for (uint64 row = 0; row < SPI_processed; row++)
-	{
-		HeapTuple	tup = SPI_tuptable->vals[row];
-		TupleDesc	desc = SPI_tuptable->tupdesc;
-		bool		isnull;
-		int64		pos = has_pos ? DatumGetInt64(SPI_getbinval(tup, desc, 1, &isnull)) : 1;
-		int			k = has_path ?
-			DatumGetInt32(SPI_getbinval(tup, desc, has_pos ? 2 : 1, &isnull)) : path;
 
-		if (pos < 1 || pos > npairs || k < 0 || k >= reg->nrules)
-			elog(ERROR, "ct_cleanup statement returned pair " INT64_FORMAT " of %d, path %d of %d",
-				 pos, npairs, k, reg->nrules);
-		counts[(pos - 1) * reg->nrules + k]++;
-		if (ids != NULL)
-			ctc_row_ids_add(ids, (int32) (pos_base + pos), reg->rules[k].first,
-							DatumGetObjectId(SPI_getbinval(tup, desc, col, &isnull)),
-							(ItemPointer) DatumGetPointer(SPI_getbinval(tup, desc, col + 1, &isnull)),
-							DatumGetTransactionId(SPI_getbinval(tup, desc, col + 2, &isnull)));
+	rc = SPI_execute_plan(plan, args, NULL, read_only, 0);
+	if (rc == SPI_OK_DELETE && !sink->has_pos)
+		sink->counts[sink->path] = (int64) SPI_processed;
+	else if (rc != SPI_OK_SELECT)
+		elog(ERROR, "the statement of %s failed: %s", reg->rules[sink->path].qualname,
+			 SPI_result_code_string(rc));
+	else if (sink->has_path)
+		ctc_read_per_path(sink->npairs, reg->nrules, sink->counts);
+	else if (sink->has_pos)
+		ctc_read_per_pair(sink->npairs, reg->nrules, sink->path, sink->counts);
+	else
+	{
+		bool		isnull;
+
+		sink->counts[sink->path] = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
+															   SPI_tuptable->tupdesc, 1, &isnull));
 	}
+	SPI_freetuptable(SPI_tuptable);
 }
 
 /*
@@ -1121,7 +1251,11 @@ ctc_read_per_pair(int npairs, int nrules, int rule, int64 *counts)
  *		Delete the pairs' rows, each attempt in a subtransaction, retrying
  *		races with the application in READ COMMITTED (see the file header).
  *		Each attempt registers the snapshot it starts from, to tell a race
- *		from a registry gap (ctc_fk_error_is_race).
+ *		from a registry gap (ctc_fk_error_is_race).  An attempt that saw
+ *		rows go that no statement returned starts again: a batch one pair at
+ *		a time, and (with row identities) each pair counted before its
+ *		deletes, so that rows its rules match that a cascade or trigger
+ *		removed first keep their place in the fingerprint (ctc_recover_rows).
  */
 static void
 ctc_delete_with_retry(const CtcRegistry *reg, const CtcPairs *pairs,
@@ -1130,6 +1264,7 @@ ctc_delete_with_retry(const CtcRegistry *reg, const CtcPairs *pairs,
 	MemoryContext cxt = CurrentMemoryContext;
 	ResourceOwner owner = CurrentResourceOwner;
 	bool		one_by_one = reg->cross_cascades || reg->multi_path;
+	bool		precount = false;
 	size_t		size = sizeof(int64) * reg->nrules * pairs->n;
 
 	char	   *previous = NULL;	/* constraint of the last 23503 */
@@ -1138,6 +1273,7 @@ ctc_delete_with_retry(const CtcRegistry *reg, const CtcPairs *pairs,
 	{
 		ErrorData  *edata = NULL;
 		volatile bool counted = false;
+		volatile bool need_precount = false;
 		volatile int current = -1;
 		Snapshot	before = RegisterSnapshot(GetTransactionSnapshot());
 		CtcExpanded failed;
@@ -1149,7 +1285,8 @@ ctc_delete_with_retry(const CtcRegistry *reg, const CtcPairs *pairs,
 			memset(counts, 0, size);
 			if (ids != NULL)
 				ids->n = 0;
-			counted = ctc_delete_pairs(reg, pairs, exp, one_by_one, counts, ids, &current);
+			counted = ctc_delete_pairs(reg, pairs, exp, one_by_one, precount, counts, ids,
+									   &need_precount, &current);
 			if (counted)
 				ReleaseCurrentSubTransaction();
 			else
@@ -1174,8 +1311,11 @@ ctc_delete_with_retry(const CtcRegistry *reg, const CtcPairs *pairs,
 			return;
 		if (edata == NULL)
 		{
-			/* cascaded rows of a batch: again, one pair at a time */
-			one_by_one = true;
+			/* rows went that no statement returned: again, as the header says */
+			if (need_precount)
+				precount = true;
+			else
+				one_by_one = true;
 			attempt--;
 			continue;
 		}
@@ -1210,15 +1350,19 @@ ctc_delete_with_retry(const CtcRegistry *reg, const CtcPairs *pairs,
  * ctc_delete_pairs
  *		One attempt: delete the rows of all pairs together, or with
  *		one_by_one of each pair in turn, adding rows removed by cascades
- *		(file header).  Returns false when a batch's cascades removed rows
- *		that cannot be given to a pair: the caller rolls back and tries one
- *		by one.  *current is the index of the pair being deleted one by one
- *		(-1: all together), for the caller to judge an error by.
+ *		(file header); with precount, each pair's rows are counted first
+ *		(ctc_delete_counted).  Returns false when the attempt must start
+ *		again: a batch's cascades removed rows that cannot be given to a
+ *		pair (try one by one), or rows went that no statement returned and
+ *		the pairs were not counted first (*need_precount).  *current is the
+ *		index of the pair being deleted one by one (-1: all together), for
+ *		the caller to judge an error by.
  */
 static bool
 ctc_delete_pairs(const CtcRegistry *reg, const CtcPairs *pairs,
-				 const CtcExpanded *exp, bool one_by_one, int64 *counts,
-				 CtcRowIds *ids, volatile int *current)
+				 const CtcExpanded *exp, bool one_by_one, bool precount,
+				 int64 *counts, CtcRowIds *ids, volatile bool *need_precount,
+				 volatile int *current)
 {
 	int64	   *before = palloc(sizeof(int64) * reg->nrules);
 	Datum		args[3];
@@ -1228,13 +1372,17 @@ ctc_delete_pairs(const CtcRegistry *reg, const CtcPairs *pairs,
 		bool		single = ctc_single(reg, exp, false);
 
 		ctc_pair_args(reg, exp, single, args);
-		return ctc_delete_counted(reg, args, single, pairs->n, before, counts, ids);
+		return ctc_delete_counted(reg, args, single, pairs->n, 0, before, counts, ids,
+								  precount, need_precount);
 	}
 
 	for (int p = 0; p < pairs->n; p++)
 	{
 		CtcExpanded one;
 		bool		single;
+		bool		extra = false;
+		int64		first_row = ids ? ids->n : 0;
+		CtcRowIds	pre;
 
 		*current = p;
 		ctc_expanded_pair(exp, p + 1, &one);
@@ -1242,59 +1390,118 @@ ctc_delete_pairs(const CtcRegistry *reg, const CtcPairs *pairs,
 			continue;			/* every (client, trainer) went to an earlier pair */
 		single = ctc_single(reg, &one, false);
 		ctc_pair_args(reg, &one, single, args);
+		ctc_precount(reg, args, single, 1, p, precount && ids != NULL, &pre);
 		ctc_count_deletions(reg, before);
 		ctc_delete_once(reg, args, single, 1, p, counts + (size_t) p * reg->nrules, ids);
-		(void) ctc_add_cascaded(reg, before, 1, counts + (size_t) p * reg->nrules);
+		(void) ctc_add_cascaded(reg, before, 1, counts + (size_t) p * reg->nrules, &extra);
+		if (!ctc_unreturned_rows(reg, extra, precount, ids, first_row, &pre, need_precount))
+			return false;
 	}
 	return true;
 }
 
 /*
+ * ctc_precount
+ *		With want, the identities of the rows the pairs' rules match now,
+ *		before the deletes, in *pre (for pairs pos_base + 1, ...); else an
+ *		empty *pre.
+ */
+static void
+ctc_precount(const CtcRegistry *reg, Datum *args, bool single, int npairs,
+			 int pos_base, bool want, CtcRowIds *pre)
+{
+	int64	   *ignored;
+
+	ctc_row_ids_init(pre);
+	if (!want)
+		return;
+	ignored = palloc0(sizeof(int64) * reg->nrules * npairs);
+	ctc_count_pairs(reg, args, single, npairs, pos_base, ignored, pre);
+	pfree(ignored);
+}
+
+/*
+ * ctc_unreturned_rows
+ *		After a pair's deletes, when rows went that no statement returned
+ *		(extra) and identities are kept: without a count before the deletes
+ *		(precount), ask for another attempt with one (false, with
+ *		*need_precount); with one, give back the rows counted before that
+ *		this transaction deleted (a cascade or trigger removed them before
+ *		their own DELETE ran).  Rows nothing matched stay unknown: their
+ *		count tells the fingerprint they went.
+ */
+static bool
+ctc_unreturned_rows(const CtcRegistry *reg, bool extra, bool precount, CtcRowIds *ids,
+					int64 first_row, CtcRowIds *pre, volatile bool *need_precount)
+{
+	if (!extra || ids == NULL || !reg->has_fingerprint)
+		return true;
+	if (!precount)
+	{
+		*need_precount = true;
+		return false;
+	}
+	ctc_recover_rows(ids, first_row, pre);
+	return true;
+}
+
+/*
  * ctc_delete_counted
- *		Delete the pairs in args, count rows removed by cascades (returns
- *		false when a batch's cannot be given to a pair, ctc_add_cascaded),
- *		and for one pair give the rows a cascade removed in a table of
- *		several paths to the path that matched them: counted before the
- *		deletes (the table's counting statement), a row one path's DELETE
- *		cascaded away from under another path stays that path's.
+ *		Delete the pairs in args (pairs pos_base + 1, ...), count rows
+ *		removed by cascades (returns false when a batch's cannot be given to
+ *		a pair, ctc_add_cascaded, or another attempt must count first,
+ *		ctc_unreturned_rows), and for one pair give the rows a cascade
+ *		removed in a table of several paths to the path that matched them:
+ *		counted before the deletes (the table's counting statement), a row
+ *		one path's DELETE cascaded away from under another path stays that
+ *		path's.
  */
 static bool
 ctc_delete_counted(const CtcRegistry *reg, Datum *args, bool single, int npairs,
-				   int64 *before, int64 *counts, CtcRowIds *ids)
+				   int pos_base, int64 *before, int64 *counts, CtcRowIds *ids,
+				   bool precount, volatile bool *need_precount)
 {
 	int64	   *pre = NULL;
 	int64	   *stmt;
 	bool		ok;
+	bool		extra = false;
+	int64		first_row = ids ? ids->n : 0;
+	CtcRowIds	pre_ids;
 
+	ctc_precount(reg, args, single, npairs, pos_base, precount && ids != NULL, &pre_ids);
 	if (npairs == 1 && reg->multi_path)
 	{
 		pre = palloc0(sizeof(int64) * reg->nrules);
 		for (int i = 0; i < reg->nrules; i++)
 		{
+			CtcRowSink	sink;
+
 			if (reg->rules[i].first != i || reg->rules[i].npaths < 2 ||
-				reg->rules[i].nleaves == 0)
+				!reg->rules[i].cascades)
 				continue;
-			if (SPI_execute_plan(ctc_registry_plan(reg, i, single ? CTC_COUNT_ONE : CTC_COUNT_SMALL),
-								 args, NULL, true, 0) != SPI_OK_SELECT)
-				elog(ERROR, "counting the rows of %s failed", reg->rules[i].qualname);
-			ctc_read_rows(reg, i, true, true, 1, 0, pre, NULL);
-			SPI_freetuptable(SPI_tuptable);
+			ctc_sink(&sink, reg, i, true, true, 1, 0, pre, NULL);
+			ctc_exec_path(ctc_registry_plan(reg, i, single ? CTC_COUNT_ONE : CTC_COUNT_SMALL),
+						  args, true, &sink);
 		}
 	}
 	ctc_count_deletions(reg, before);
-	ctc_delete_once(reg, args, single, npairs, 0, counts, ids);
+	ctc_delete_once(reg, args, single, npairs, pos_base, counts, ids);
 	if (pre == NULL)
-		return ctc_add_cascaded(reg, before, npairs, counts);
+	{
+		ok = ctc_add_cascaded(reg, before, npairs, counts, &extra);
+		return ok && ctc_unreturned_rows(reg, extra, precount, ids, first_row, &pre_ids,
+										 need_precount);
+	}
 	stmt = palloc(sizeof(int64) * reg->nrules);
 	memcpy(stmt, counts, sizeof(int64) * reg->nrules);
-	ok = ctc_add_cascaded(reg, before, npairs, counts);
+	ok = ctc_add_cascaded(reg, before, npairs, counts, &extra);
 	for (int i = 0; i < reg->nrules; i++)
 	{
 		int64		total = 0;
 		int64		attributed = 0;
 
 		if (reg->rules[i].first != i || reg->rules[i].npaths < 2 ||
-			reg->rules[i].nleaves == 0)
+			!reg->rules[i].cascades)
 			continue;
 		for (int j = i; j < reg->nrules; j++)
 			if (reg->rules[j].first == i)
@@ -1309,7 +1516,8 @@ ctc_delete_counted(const CtcRegistry *reg, Datum *args, bool single, int npairs,
 				counts[j] = Max(stmt[j], pre[j]);
 		counts[i] += total - attributed;
 	}
-	return ok;
+	return ok && ctc_unreturned_rows(reg, extra, precount, ids, first_row, &pre_ids,
+									 need_precount);
 }
 
 /*
@@ -1324,15 +1532,12 @@ ctc_delete_once(const CtcRegistry *reg, Datum *args, bool single, int npairs,
 				int pos_base, int64 *counts, CtcRowIds *ids)
 {
 	int			rc;
+	CtcRowSink	sink;
 
 	if (reg->delete_order == NULL && reg->has_fingerprint)
 	{
-		rc = SPI_execute_plan(ctc_registry_cycle_plan(reg), args, NULL, false, 0);
-		if (rc != SPI_OK_SELECT)
-			elog(ERROR, "ct_cleanup statement returned an unexpected result: %s",
-				 SPI_result_code_string(rc));
-		ctc_read_rows(reg, 0, true, true, npairs, pos_base, counts, ids);
-		SPI_freetuptable(SPI_tuptable);
+		ctc_sink(&sink, reg, 0, true, true, npairs, pos_base, counts, ids);
+		ctc_exec_path(ctc_registry_cycle_plan(reg), args, false, &sink);
 		return;
 	}
 	if (reg->delete_order == NULL)
@@ -1364,41 +1569,19 @@ ctc_delete_once(const CtcRegistry *reg, Datum *args, bool single, int npairs,
 	{
 		int			i = reg->delete_order[k];
 
-		CHECK_FOR_INTERRUPTS();
-		if (single)
-		{
-			rc = SPI_execute_plan(ctc_registry_plan(reg, i, CTC_DELETE_ONE),
-								  args, NULL, false, 0);
-			if (rc != (reg->has_fingerprint ? SPI_OK_DELETE_RETURNING : SPI_OK_DELETE))
-				elog(ERROR, "deleting from %s failed: %s", reg->rules[i].qualname,
-					 SPI_result_code_string(rc));
-			if (reg->has_fingerprint)
-			{
-				ctc_read_rows(reg, i, false, false, 1, pos_base, counts, ids);
-				SPI_freetuptable(SPI_tuptable);
-			}
-			else
-				counts[i] = (int64) SPI_processed;
-			continue;
-		}
-		rc = SPI_execute_plan(ctc_registry_plan(reg, i, npairs == 1 ? CTC_DELETE_SMALL :
-												CTC_DELETE_MANY),
-							  args, NULL, false, 0);
-		if (rc != (reg->has_fingerprint ? SPI_OK_DELETE_RETURNING : SPI_OK_SELECT))
-			elog(ERROR, "deleting from %s failed: %s", reg->rules[i].qualname,
-				 SPI_result_code_string(rc));
-		ctc_read_rows(reg, i, true, false, npairs, pos_base, counts, ids);
-		SPI_freetuptable(SPI_tuptable);
+		ctc_sink(&sink, reg, i, !single, false, npairs, pos_base, counts, ids);
+		ctc_exec_path(ctc_registry_plan(reg, i, single ? CTC_DELETE_ONE :
+										npairs == 1 ? CTC_DELETE_SMALL : CTC_DELETE_MANY),
+					  args, false, &sink);
 	}
 }
 
 /*
  * ctc_count_deletions
  *		Rows deleted so far in this transaction from each registered table
- *		(summed over the leaves ctc_find_leaves chose, none for a table
- *		without ON DELETE CASCADE keys), from the backend's own statistics,
- *		into deleted[i].  Aborted subtransactions' deletions stay counted, so
- *		the numbers only grow.
+ *		(summed over its leaves, ctc_find_leaves), from the backend's own
+ *		statistics, into deleted[i].  Aborted subtransactions' deletions
+ *		stay counted, so the numbers only grow.
  */
 static void
 ctc_count_deletions(const CtcRegistry *reg, int64 *deleted)
@@ -1420,13 +1603,13 @@ ctc_count_deletions(const CtcRegistry *reg, int64 *deleted)
  * ctc_add_cascaded
  *		Compare the statements' counts with the rows they actually removed
  *		("before" holds the deletions counted before them) and, for one pair,
- *		count the difference; return false when a batch removed rows that no
- *		count holds.  Without statistics (track_counts off), the counts of
- *		the statements stand.
+ *		count the difference; *extra tells that there was one.  Returns
+ *		false when a batch removed rows that no count holds.  Without
+ *		statistics (track_counts off), the counts of the statements stand.
  */
 static bool
 ctc_add_cascaded(const CtcRegistry *reg, const int64 *before, int npairs,
-				 int64 *counts)
+				 int64 *counts, bool *extra)
 {
 	int64	   *gone;
 
@@ -1440,7 +1623,7 @@ ctc_add_cascaded(const CtcRegistry *reg, const int64 *before, int npairs,
 		int64		counted = 0;
 
 		/* a table's paths share its statistics: once, at its first path */
-		if (reg->rules[i].nleaves == 0 || reg->rules[i].first != i)
+		if (reg->rules[i].first != i)
 			continue;
 		gone[i] -= before[i];
 		for (int p = 0; p < npairs; p++)
@@ -1449,6 +1632,7 @@ ctc_add_cascaded(const CtcRegistry *reg, const int64 *before, int npairs,
 					counted += counts[p * reg->nrules + j];
 		if (gone[i] <= counted)
 			continue;
+		*extra = true;
 		if (npairs > 1)
 			return false;
 		counts[i] += gone[i] - counted;

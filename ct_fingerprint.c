@@ -19,10 +19,11 @@
  *
  *		1:<32 hex digits>[:<table oid>=<rows>/<8 hex digits>]...
  *
- * The 32 digits are the first 16 bytes of a SHA-256 of the pair's ids and,
- * for every registered table in processing order, its OID, its row count and
- * the SHA-256 of its rows' identities sorted; so they change with the rows,
- * the counts (rows a cascade removed that no rule matches count too) and the
+ * The 32 digits are the first 16 bytes of a SHA-256 of the pair's ids, a
+ * SHA-256 of the OIDs of every registered table in processing order, and
+ * for every table with rows its OID, its row count and the SHA-256 of its
+ * rows' identities sorted; so they change with the rows, the counts (rows a
+ * cascade or trigger removed that no statement returned count too) and the
  * registry.  Then, for each table with rows, its count and the first 4 bytes
  * of its rows' digest: what lets a refused cleanup say which tables changed
  * and what their preview counted.  Callers treat the text as opaque.
@@ -44,7 +45,13 @@
  */
 #include "ct_cleanup.h"
 
+#include "access/heapam.h"
+#include "access/htup_details.h"
+#include "access/tableam.h"
+#include "access/xact.h"
+#include "catalog/pg_am.h"
 #include "common/cryptohash.h"
+#include "executor/tuptable.h"
 #include "common/sha2.h"
 #include "catalog/namespace.h"
 #include "miscadmin.h"
@@ -52,6 +59,8 @@
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/snapmgr.h"
 
 /* The version of the format, its first characters. */
 #define CTC_FINGERPRINT_PREFIX	"1:"
@@ -72,6 +81,7 @@ typedef struct CtcPrint
 } CtcPrint;
 
 static int	ctc_row_id_cmp(const void *a, const void *b);
+static bool ctc_row_deleted_here(const CtcRowId *row);
 static void ctc_hash_update(pg_cryptohash_ctx *ctx, const void *data, size_t len);
 static void ctc_hex(StringInfo buf, const uint8 *bytes, int n);
 static bool ctc_parse_fingerprint(const char *text, CtcPrint **prints, int *nprints);
@@ -123,11 +133,90 @@ ctc_row_ids_add(CtcRowIds *ids, int32 pos, int32 table, Oid tableoid,
 }
 
 /*
+ * ctc_recover_rows
+ *		Rows of pre (counted before a pair's deletes) that the deletes did
+ *		not return (ids from first_row on) but that this transaction deleted
+ *		all the same (a cascade, or a trigger, got there first): added to
+ *		ids, so that the pair's rows are what its preview saw.  A row is
+ *		taken only when the very version counted was deleted by this
+ *		transaction (ctc_row_deleted_here); anything else stays missing and
+ *		the fingerprint differs.
+ */
+void
+ctc_recover_rows(CtcRowIds *ids, int64 first_row, CtcRowIds *pre)
+{
+	int64		end = ids->n;
+
+	if (end - first_row > 1)
+		qsort(ids->rows + first_row, end - first_row, sizeof(CtcRowId), ctc_row_id_cmp);
+	for (int64 i = 0; i < pre->n; i++)
+	{
+		const CtcRowId *row = &pre->rows[i];
+		ItemPointerData tid;
+
+		CHECK_FOR_INTERRUPTS();
+		if (end > first_row &&
+			bsearch(row, ids->rows + first_row, end - first_row, sizeof(CtcRowId),
+					ctc_row_id_cmp) != NULL)
+			continue;			/* its own DELETE returned it */
+		if (!ctc_row_deleted_here(row))
+			continue;
+		ItemPointerSet(&tid, row->block, row->offset);
+		ctc_row_ids_add(ids, row->pos, row->table, row->tableoid, &tid, row->xmin);
+	}
+	if (pre->rows != NULL)
+		pfree(pre->rows);
+}
+
+/*
+ * ctc_row_deleted_here
+ *		Did this transaction (or a subtransaction of it still open) delete
+ *		the version of the row that was counted, found by its place and xmin
+ *		whatever the snapshot?  Only heap tables can tell; for others, no.
+ *		The table is locked already: the deletes locked it.
+ */
+static bool
+ctc_row_deleted_here(const CtcRowId *row)
+{
+	Relation	rel = table_open(row->tableoid, AccessShareLock);
+	TupleTableSlot *slot;
+	ItemPointerData tid;
+	bool		deleted = false;
+
+	if (rel->rd_rel->relam != HEAP_TABLE_AM_OID)
+	{
+		table_close(rel, AccessShareLock);
+		return false;
+	}
+	slot = table_slot_create(rel, NULL);
+	ItemPointerSet(&tid, row->block, row->offset);
+	if (table_tuple_fetch_row_version(rel, &tid, SnapshotAny, slot))
+	{
+		bool		should_free;
+		HeapTuple	tup = ExecFetchSlotHeapTuple(slot, false, &should_free);
+		HeapTupleHeader h = tup->t_data;
+
+		deleted = HeapTupleHeaderGetRawXmin(h) == row->xmin &&
+			!(h->t_infomask & HEAP_XMAX_INVALID) &&
+			!HEAP_XMAX_IS_LOCKED_ONLY(h->t_infomask) &&
+			TransactionIdIsCurrentTransactionId(HeapTupleHeaderGetUpdateXid(h));
+		if (should_free)
+			heap_freetuple(tup);
+	}
+	ExecDropSingleTupleTableSlot(slot);
+	table_close(rel, AccessShareLock);
+	return deleted;
+}
+
+/*
  * ctc_fingerprints
  *		outcomes[i].fingerprint: the fingerprint (file header) of pair i
  *		from the counts per path (counts[pair * nrules + path], cascaded
  *		rows included) and the rows' identities; NULL when the installed
- *		version has none.  Sorts ids.
+ *		version has none.  Sorts ids.  The registered tables (their OIDs in
+ *		processing order) go into every digest once, as one SHA-256, and
+ *		then only the tables with rows: the work per pair is that of its
+ *		rows, not of the registry.
  */
 void
 ctc_fingerprints(const CtcRegistry *reg, const CtcPairs *pairs,
@@ -135,6 +224,8 @@ ctc_fingerprints(const CtcRegistry *reg, const CtcPairs *pairs,
 {
 	pg_cryptohash_ctx *whole;
 	pg_cryptohash_ctx *table;
+	uint8		registry[PG_SHA256_DIGEST_LENGTH];
+	int64	   *rows;
 	int64		next = 0;
 
 	if (!reg->has_fingerprint)
@@ -150,31 +241,46 @@ ctc_fingerprints(const CtcRegistry *reg, const CtcPairs *pairs,
 	if (whole == NULL || table == NULL)
 		elog(ERROR, "out of memory creating a SHA-256 context");
 
+	/* the registry: every table, in processing order */
+	if (pg_cryptohash_init(table) < 0)
+		elog(ERROR, "could not initialize a SHA-256 context");
+	for (int t = 0; t < reg->nrules; t++)
+	{
+		uint32		relid_be = pg_hton32(reg->rules[t].relid);
+
+		if (reg->rules[t].first == t)
+			ctc_hash_update(table, &relid_be, 4);
+	}
+	if (pg_cryptohash_final(table, registry, sizeof(registry)) < 0)
+		elog(ERROR, "could not finish a SHA-256 digest");
+
+	rows = palloc(sizeof(int64) * Max(reg->nrules, 1));
 	for (int p = 0; p < pairs->n; p++)
 	{
-		StringInfoData entries;
 		StringInfoData text;
 		uint8		digest[PG_SHA256_DIGEST_LENGTH];
 
 		CHECK_FOR_INTERRUPTS();
-		initStringInfo(&entries);
+		memset(rows, 0, sizeof(int64) * Max(reg->nrules, 1));
+		for (int j = 0; j < reg->nrules; j++)
+			rows[reg->rules[j].first] += counts[(size_t) p * reg->nrules + j];
 		if (pg_cryptohash_init(whole) < 0)
 			elog(ERROR, "could not initialize a SHA-256 context");
 		ctc_hash_update(whole, "ct_cleanup fingerprint 1", 24);
 		ctc_hash_update(whole, DatumGetUUIDP(pairs->clients[p])->data, UUID_LEN);
 		ctc_hash_update(whole, DatumGetUUIDP(pairs->trainers[p])->data, UUID_LEN);
+		ctc_hash_update(whole, registry, sizeof(registry));
+		initStringInfo(&text);
+		appendStringInfoString(&text, CTC_FINGERPRINT_PREFIX);
+		appendStringInfoSpaces(&text, CTC_DIGEST_HEX);	/* the digest, below */
 		for (int t = 0; t < reg->nrules; t++)
 		{
 			uint8		rows_digest[PG_SHA256_DIGEST_LENGTH];
-			int64		rows = 0;
 			uint32		relid_be = pg_hton32(reg->rules[t].relid);
-			uint64		rows_be;
+			uint64		rows_be = pg_hton64((uint64) rows[t]);
 
-			if (reg->rules[t].first != t)
+			if (reg->rules[t].first != t || rows[t] == 0)
 				continue;
-			for (int j = t; j < reg->nrules; j++)
-				if (reg->rules[j].first == t)
-					rows += counts[(size_t) p * reg->nrules + j];
 			if (pg_cryptohash_init(table) < 0)
 				elog(ERROR, "could not initialize a SHA-256 context");
 			for (; next < ids->n && ids->rows[next].pos == p + 1 &&
@@ -197,28 +303,28 @@ ctc_fingerprints(const CtcRegistry *reg, const CtcPairs *pairs,
 			}
 			if (pg_cryptohash_final(table, rows_digest, sizeof(rows_digest)) < 0)
 				elog(ERROR, "could not finish a SHA-256 digest");
-			rows_be = pg_hton64((uint64) rows);
 			ctc_hash_update(whole, &relid_be, 4);
 			ctc_hash_update(whole, &rows_be, 8);
 			ctc_hash_update(whole, rows_digest, sizeof(rows_digest));
-			if (rows > 0)
-			{
-				appendStringInfo(&entries, ":%u=" INT64_FORMAT "/", reg->rules[t].relid, rows);
-				ctc_hex(&entries, rows_digest, CTC_TABLE_HEX / 2);
-			}
+			appendStringInfo(&text, ":%u=" INT64_FORMAT "/", reg->rules[t].relid, rows[t]);
+			ctc_hex(&text, rows_digest, CTC_TABLE_HEX / 2);
 		}
 		if (pg_cryptohash_final(whole, digest, sizeof(digest)) < 0)
 			elog(ERROR, "could not finish a SHA-256 digest");
-		initStringInfo(&text);
-		appendStringInfoString(&text, CTC_FINGERPRINT_PREFIX);
-		ctc_hex(&text, digest, CTC_DIGEST_HEX / 2);
-		appendBinaryStringInfo(&text, entries.data, entries.len);
-		pfree(entries.data);
+		{
+			StringInfoData hex;
+
+			initStringInfo(&hex);
+			ctc_hex(&hex, digest, CTC_DIGEST_HEX / 2);
+			memcpy(text.data + strlen(CTC_FINGERPRINT_PREFIX), hex.data, CTC_DIGEST_HEX);
+			pfree(hex.data);
+		}
 		outcomes[p].fingerprint = text.data;
 	}
 	if (next != ids->n)
 		elog(ERROR, "ct_cleanup kept " INT64_FORMAT " row identities of no pair's table",
 			 ids->n - next);
+	pfree(rows);
 	pg_cryptohash_free(whole);
 	pg_cryptohash_free(table);
 }

@@ -904,9 +904,11 @@ ctc_check_table(Oid relid, LOCKMODE lockmode, bool registered,
  * ctc_find_leaves
  *		The tables whose transaction statistics can show deletions the rule's
  *		own DELETE did not count: the table itself, or each of its leaf
- *		partitions (and inheritance children), that has an ON DELETE CASCADE
- *		foreign key, inherited or its own; nothing else removes its rows
- *		behind the cleanup.
+ *		partitions (and inheritance children).  Every one of them, not only
+ *		those with an ON DELETE CASCADE key: a key declared on one partition
+ *		only, or an application's trigger, removes rows behind the cleanup
+ *		too, and the counts must see them (1.2).  rule->cascades tells
+ *		whether some leaf has such a key.
  */
 static void
 ctc_find_leaves(CtcRule *rule)
@@ -915,6 +917,7 @@ ctc_find_leaves(CtcRule *rule)
 	ListCell   *lc;
 
 	rule->nleaves = 0;
+	rule->cascades = false;
 	rule->leaves = palloc(sizeof(Oid) * list_length(all));
 	foreach(lc, all)
 	{
@@ -939,8 +942,8 @@ ctc_find_leaves(CtcRule *rule)
 			}
 		}
 		table_close(rel, NoLock);
-		if (cascades)
-			rule->leaves[rule->nleaves++] = relid;
+		rule->cascades |= cascades;
+		rule->leaves[rule->nleaves++] = relid;
 	}
 }
 

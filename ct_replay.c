@@ -37,6 +37,8 @@
 #include "storage/lmgr.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/hsearch.h"
+#include "utils/snapmgr.h"
 #include "utils/datetime.h"
 #include "utils/json.h"
 #include "utils/jsonb.h"
@@ -59,6 +61,16 @@ typedef struct CtcReceipt
 	bool		skip;			/* in the audit log, replayed, or repeated */
 	int			pair;			/* index into the pairs replayed */
 } CtcReceipt;
+
+/* A receipt's key: audit id, time, client, trainer. */
+#define CTC_RECEIPT_KEY	(16 + 2 * UUID_LEN)
+
+/* An entry of the hash tables: a key of at most CTC_RECEIPT_KEY bytes, an index. */
+typedef struct CtcReceiptEntry
+{
+	char		key[CTC_RECEIPT_KEY];
+	int			index;
+} CtcReceiptEntry;
 
 /*
  * Receipts that the audit log or ct_cleanup_replayed holds: positions (from
@@ -89,7 +101,8 @@ static void ctc_mark_known(CtcCaller *c, CtcReceipt *receipts, int n);
 static void ctc_receipt_arrays(CtcReceipt *receipts, int n, bool all, Datum *args);
 static void ctc_record_replayed(CtcCaller *c, CtcReceipt *receipts, int n,
 								const int64 *audit_ids);
-static char *ctc_replay_reason(CtcReceipt *receipts, int n, int pair);
+static Datum *ctc_replay_reasons(CtcReceipt *receipts, int n, int npairs);
+static HTAB *ctc_receipt_hash(const char *name, Size keysize, int n);
 
 
 /*
@@ -139,28 +152,34 @@ ct_cleanup_replay(PG_FUNCTION_ARGS)
 	pairs.n = 0;
 	pairs.clients = palloc(sizeof(Datum) * n);
 	pairs.trainers = palloc(sizeof(Datum) * n);
-	for (int i = 0; i < n; i++)
 	{
-		int			p;
+		HTAB	   *seen = ctc_receipt_hash("ct_cleanup replayed pairs", 2 * UUID_LEN, n);
 
-		if (receipts[i].skip)
+		for (int i = 0; i < n; i++)
 		{
-			skipped++;
-			continue;
+			char		key[2 * UUID_LEN];
+			bool		found;
+			CtcReceiptEntry *entry;
+
+			CHECK_FOR_INTERRUPTS();
+			if (receipts[i].skip)
+			{
+				skipped++;
+				continue;
+			}
+			memcpy(key, DatumGetUUIDP(receipts[i].client)->data, UUID_LEN);
+			memcpy(key + UUID_LEN, DatumGetUUIDP(receipts[i].trainer)->data, UUID_LEN);
+			entry = hash_search(seen, key, HASH_ENTER, &found);
+			if (!found)
+			{
+				entry->index = pairs.n;
+				pairs.clients[pairs.n] = receipts[i].client;
+				pairs.trainers[pairs.n] = receipts[i].trainer;
+				pairs.n++;
+			}
+			receipts[i].pair = entry->index;
 		}
-		for (p = 0; p < pairs.n; p++)
-			if (memcmp(DatumGetUUIDP(pairs.clients[p])->data,
-					   DatumGetUUIDP(receipts[i].client)->data, UUID_LEN) == 0 &&
-				memcmp(DatumGetUUIDP(pairs.trainers[p])->data,
-					   DatumGetUUIDP(receipts[i].trainer)->data, UUID_LEN) == 0)
-				break;
-		if (p == pairs.n)
-		{
-			pairs.clients[p] = receipts[i].client;
-			pairs.trainers[p] = receipts[i].trainer;
-			pairs.n++;
-		}
-		receipts[i].pair = p;
+		hash_destroy(seen);
 	}
 	ereport(NOTICE,
 			(errmsg("replaying %d of %d receipts (%d pairs); %d skipped",
@@ -172,10 +191,8 @@ ct_cleanup_replay(PG_FUNCTION_ARGS)
 
 	ctc_check_people(&c, settings, "client", pairs.clients, pairs.n);
 	ctc_check_people(&c, settings, "trainer", pairs.trainers, pairs.n);
-	reasons = palloc(sizeof(Datum) * pairs.n);
+	reasons = ctc_replay_reasons(receipts, n, pairs.n);
 	reason_nulls = palloc0(sizeof(bool) * pairs.n);
-	for (int p = 0; p < pairs.n; p++)
-		reasons[p] = CStringGetTextDatum(ctc_replay_reason(receipts, n, p));
 	(void) ctc_clean_pairs(&c, settings, &pairs, false, reasons, reason_nulls,
 						   NULL, &outcomes, &audit_ids);
 	ctc_record_replayed(&c, receipts, n, audit_ids);
@@ -337,19 +354,34 @@ ctc_mark_known(CtcCaller *c, CtcReceipt *receipts, int n)
 	Datum		args[4];
 	CtcRunAs	as;
 
+	HTAB	   *seen = ctc_receipt_hash("ct_cleanup receipts", CTC_RECEIPT_KEY, n);
+
 	for (int i = 0; i < n; i++)
-		for (int j = 0; j < i && !receipts[i].skip; j++)
-			receipts[i].skip = receipts[j].audit_id == receipts[i].audit_id &&
-				receipts[j].at == receipts[i].at &&
-				memcmp(DatumGetUUIDP(receipts[j].client)->data,
-					   DatumGetUUIDP(receipts[i].client)->data, UUID_LEN) == 0 &&
-				memcmp(DatumGetUUIDP(receipts[j].trainer)->data,
-					   DatumGetUUIDP(receipts[i].trainer)->data, UUID_LEN) == 0;
+	{
+		char		key[CTC_RECEIPT_KEY];
+		bool		found;
+
+		CHECK_FOR_INTERRUPTS();
+		memcpy(key, &receipts[i].audit_id, sizeof(int64));
+		memcpy(key + sizeof(int64), &receipts[i].at, sizeof(TimestampTz));
+		memcpy(key + 16, DatumGetUUIDP(receipts[i].client)->data, UUID_LEN);
+		memcpy(key + 16 + UUID_LEN, DatumGetUUIDP(receipts[i].trainer)->data, UUID_LEN);
+		(void) hash_search(seen, key, HASH_ENTER, &found);
+		receipts[i].skip = found;
+	}
+	hash_destroy(seen);
+
+	/*
+	 * Read with the latest snapshot, taken after the lock: a replay that
+	 * committed while this one waited for the lock is seen, also in
+	 * REPEATABLE READ.
+	 */
 	ctc_receipt_arrays(receipts, n, true, args);
 	ctc_run_as(&as, c->ext_owner, 0);
 	SPI_connect();
-	if (SPI_execute_plan(ctc_fixed_plan(psprintf(CTC_SQL_KNOWN, c->schema_quoted), 4, argtypes),
-						 args, NULL, true, 0) != SPI_OK_SELECT)
+	if (SPI_execute_snapshot(ctc_fixed_plan(psprintf(CTC_SQL_KNOWN, c->schema_quoted), 4, argtypes),
+							 args, NULL, GetLatestSnapshot(), InvalidSnapshot, true, false,
+							 0) != SPI_OK_SELECT)
 		elog(ERROR, "reading the ct_cleanup audit log failed");
 	for (uint64 row = 0; row < SPI_processed; row++)
 	{
@@ -359,6 +391,7 @@ ctc_mark_known(CtcCaller *c, CtcReceipt *receipts, int n)
 
 		if (i >= 1 && i <= n)
 			receipts[i - 1].skip = true;
+		CHECK_FOR_INTERRUPTS();
 	}
 	SPI_finish();
 	ctc_run_as_end(&as);
@@ -428,33 +461,61 @@ ctc_record_replayed(CtcCaller *c, CtcReceipt *receipts, int n, const int64 *audi
 }
 
 /*
- * ctc_replay_reason
- *		The audit reason of pair p's replay: the audit ids and times of its
- *		receipts, then their original reasons.
+ * ctc_replay_reasons
+ *		The audit reason of each pair's replay: the audit ids and times of
+ *		its receipts, then their original reasons, built in one pass.
  */
-static char *
-ctc_replay_reason(CtcReceipt *receipts, int n, int pair)
+static Datum *
+ctc_replay_reasons(CtcReceipt *receipts, int n, int npairs)
 {
-	StringInfoData buf;
-	StringInfoData why;
-	int			count = 0;
+	StringInfoData *ids = palloc(sizeof(StringInfoData) * npairs);
+	StringInfoData *why = palloc(sizeof(StringInfoData) * npairs);
+	int		   *count = palloc0(sizeof(int) * npairs);
+	Datum	   *reasons = palloc(sizeof(Datum) * npairs);
 
-	initStringInfo(&buf);
-	initStringInfo(&why);
+	for (int p = 0; p < npairs; p++)
+	{
+		initStringInfo(&ids[p]);
+		initStringInfo(&why[p]);
+	}
 	for (int i = 0; i < n; i++)
 	{
 		char		at[MAXDATELEN + 1];
+		int			p = receipts[i].pair;
 
-		if (receipts[i].skip || receipts[i].pair != pair)
+		CHECK_FOR_INTERRUPTS();
+		if (receipts[i].skip)
 			continue;
-		appendStringInfo(&buf, "%s" INT64_FORMAT " of %s", count++ > 0 ? ", " : "",
+		appendStringInfo(&ids[p], "%s" INT64_FORMAT " of %s", count[p]++ > 0 ? ", " : "",
 						 receipts[i].audit_id,
 						 JsonEncodeDateTime(at, TimestampTzGetDatum(receipts[i].at),
 											TIMESTAMPTZOID, NULL));
 		if (receipts[i].reason != NULL)
-			appendStringInfo(&why, "%s%s", why.len > 0 ? "; " : "", receipts[i].reason);
+			appendStringInfo(&why[p], "%s%s", why[p].len > 0 ? "; " : "", receipts[i].reason);
 	}
-	return psprintf("replay of ct_cleanup audit %s %s after a restore%s%s",
-					count > 1 ? "ids" : "id", buf.data,
-					why.len > 0 ? ": " : "", why.data);
+	for (int p = 0; p < npairs; p++)
+	{
+		reasons[p] = CStringGetTextDatum(psprintf("replay of ct_cleanup audit %s %s after a restore%s%s",
+												  count[p] > 1 ? "ids" : "id", ids[p].data,
+												  why[p].len > 0 ? ": " : "", why[p].data));
+		pfree(ids[p].data);
+		pfree(why[p].data);
+	}
+	return reasons;
+}
+
+/*
+ * ctc_receipt_hash
+ *		A hash table of keysize-byte keys, each with an int, for n entries.
+ */
+static HTAB *
+ctc_receipt_hash(const char *name, Size keysize, int n)
+{
+	HASHCTL		ctl;
+
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.keysize = keysize;
+	ctl.entrysize = sizeof(CtcReceiptEntry);
+	ctl.hcxt = CurrentMemoryContext;
+	return hash_create(name, Max(n, 1), &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 }
