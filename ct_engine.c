@@ -12,12 +12,17 @@
  * foreign-key actions run as the table owner).  A registry whose tables
  * reference each other in a cycle runs its one statement of CTEs instead.
  *
- * Counting.  Each DELETE counts its rows per pair.  Rows that a cleanup
- * removes without a rule matching them (rows of a registered table that an
- * ON DELETE CASCADE key removes when a parent goes: a third person's message
- * in the pair's conversation, or a row the application inserted meanwhile)
- * are found in the backend's transaction statistics and counted in the
- * table where they were removed.  For one pair they belong to it; in a
+ * Counting.  Each DELETE counts its rows per pair (1.2: it returns their
+ * identities, streamed to ctc_take_row, for the fingerprint).  Rows that a
+ * cleanup removes without a statement returning them (rows of a registered
+ * table that an ON DELETE CASCADE key or an application's trigger removes
+ * when a parent goes: a third person's message in the pair's conversation,
+ * or a row the application inserted meanwhile) are found in the backend's
+ * transaction statistics of every partition of every registered table and
+ * counted in the table where they were removed.  With identities kept, an
+ * attempt that saw such rows is made again counting each pair's rows
+ * first, so that the rows its rules matched keep their place in the
+ * fingerprint (ctc_recover_rows).  For one pair they belong to it; in a
  * batch they cannot be given to a pair, so the batch is rolled back (its
  * subtransaction) and run again one pair at a time, which counts exactly
  * what single calls in the given order would.  A registry whose keys can

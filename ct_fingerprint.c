@@ -35,7 +35,16 @@
  * of a row whose lock they waited for), so the comparison is with what was
  * really deleted.
  *
- * Memory: 24 bytes per row counted or deleted, while the call runs.
+ * Rows that go without a DELETE of the cleanup returning them (a cascade, an
+ * application's trigger) are seen in the transaction's statistics of every
+ * partition of every registered table (ct_engine.c) and counted, so they
+ * change the fingerprint.  Those of them that the pair's rules match, which
+ * the preview counted, must not: the engine then makes its attempt again,
+ * counting each pair's rows before deleting, and ctc_recover_rows() puts
+ * back the counted rows that this transaction deleted by other means.
+ *
+ * Memory: 24 bytes per row counted or deleted, while the call runs (the
+ * statements' rows are streamed to the engine, not kept).
  * Locking: none.
  *
  * IDENTIFICATION
