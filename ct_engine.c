@@ -1321,6 +1321,9 @@ ctc_delete_with_retry(const CtcRegistry *reg, const CtcPairs *pairs,
 				precount = true;
 			else
 				one_by_one = true;
+			ereport(DEBUG1,
+					(errmsg_internal("ct_cleanup attempt %d again %s: rows went that no statement returned",
+									 attempt, need_precount ? "counting first" : "one pair at a time")));
 			attempt--;
 			continue;
 		}
