@@ -24,6 +24,7 @@
 #include "catalog/pg_type.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
+#include "pgstat.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/fmgrprotos.h"
@@ -413,6 +414,12 @@ ctc_clean_pairs(CtcCaller *c, const CtcSettings *settings, const CtcPairs *pairs
 
 	if (receipts)
 		ctc_require_logical(false);
+	if (given != NULL && !pgstat_track_counts)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("a cleanup bound to its preview needs track_counts = on"),
+				 errdetail("Without the transaction's statistics a cleanup cannot see rows that cascades or triggers remove with the pair's, so it cannot tell that it deleted only what the preview counted. Nothing was deleted."),
+				 errhint("Set track_counts = on (the default).")));
 	if (!preview)
 		actor = ctc_actor_id(c, settings);
 	ctc_row_ids_init(&ids);

@@ -165,7 +165,8 @@ static void ctc_pair_lock_context(void *arg);
 static int	ctc_pair_key_cmp(const void *a, const void *b);
 static int	ctc_apply_lock_timeout(void);
 static void ctc_count_pairs(const CtcRegistry *reg, Datum *args, bool single,
-							int npairs, int pos_base, int64 *counts, CtcRowIds *ids);
+							int npairs, int pos_base, bool read_only, int64 *counts,
+							CtcRowIds *ids);
 static void ctc_delete_with_retry(const CtcRegistry *reg, const CtcPairs *pairs,
 								  const CtcExpanded *exp, int64 *counts,
 								  CtcRowIds *ids);
@@ -351,7 +352,7 @@ ctc_run_pairs(CtcCaller *c, const CtcPairs *pairs, bool preview, int64 **counts,
 			bool		single = ctc_single(reg, &exp, true);
 
 			ctc_pair_args(reg, &exp, single, args);
-			ctc_count_pairs(reg, args, single, pairs->n, 0, *counts, ids);
+			ctc_count_pairs(reg, args, single, pairs->n, 0, true, *counts, ids);
 			if (pairs->n == 1)
 				ctc_warn_blockers(reg, &exp);
 		}
@@ -389,7 +390,7 @@ ctc_explain_pairs(CtcCaller *c, const CtcPairs *pairs, int64 **counts,
 	ctc_run_as(&as, reg->owner, SECURITY_NOFORCE_RLS);
 	SPI_connect();
 	ctc_pair_args(reg, &exp, ctc_single(reg, &exp, true), args);
-	ctc_count_pairs(reg, args, ctc_single(reg, &exp, true), pairs->n, 0, *counts, NULL);
+	ctc_count_pairs(reg, args, ctc_single(reg, &exp, true), pairs->n, 0, true, *counts, NULL);
 	ctc_count_blockers(reg, &exp, InvalidSnapshot, NULL, *blocker_rows);
 	SPI_finish();
 	ctc_run_as_end(&as);
@@ -905,10 +906,12 @@ ctc_expanded_pair(const CtcExpanded *exp, int pos, CtcExpanded *one)
  * ctc_count_pairs
  *		The preview: count every path's rows of the pairs, read-only, in the
  *		caller's snapshot (and keep their identities in ids, if not NULL).
+ *		A cleanup's count before its deletes passes read_only false: a fresh
+ *		snapshot, which sees what the cleanup deleted for earlier pairs.
  */
 static void
 ctc_count_pairs(const CtcRegistry *reg, Datum *args, bool single, int npairs,
-				int pos_base, int64 *counts, CtcRowIds *ids)
+				int pos_base, bool read_only, int64 *counts, CtcRowIds *ids)
 {
 	CtcStatement statement = single ? CTC_COUNT_ONE :
 		npairs == 1 ? CTC_COUNT_SMALL : CTC_COUNT_MANY;
@@ -921,7 +924,7 @@ ctc_count_pairs(const CtcRegistry *reg, Datum *args, bool single, int npairs,
 		if (table && reg->rules[i].first != i)
 			continue;			/* counted with the table's first path */
 		ctc_sink(&sink, reg, i, !single || table, table, npairs, pos_base, counts, ids);
-		ctc_exec_path(ctc_registry_plan(reg, i, statement), args, true, &sink);
+		ctc_exec_path(ctc_registry_plan(reg, i, statement), args, read_only, &sink);
 	}
 }
 
@@ -1424,7 +1427,7 @@ ctc_precount(const CtcRegistry *reg, Datum *args, bool single, int npairs,
 	if (!want)
 		return;
 	ignored = palloc0(sizeof(int64) * reg->nrules * npairs);
-	ctc_count_pairs(reg, args, single, npairs, pos_base, ignored, pre);
+	ctc_count_pairs(reg, args, single, npairs, pos_base, false, ignored, pre);
 	pfree(ignored);
 }
 

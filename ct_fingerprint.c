@@ -181,8 +181,11 @@ ctc_recover_rows(CtcRowIds *ids, int64 first_row, CtcRowIds *pre)
  * ctc_row_deleted_here
  *		Did this transaction (or a subtransaction of it still open) delete
  *		the version of the row that was counted, found by its place and xmin
- *		whatever the snapshot?  Only heap tables can tell; for others, no.
- *		The table is locked already: the deletes locked it.
+ *		whatever the snapshot?  Deleted, not updated: an UPDATE (also one
+ *		that moved the row to another partition) leaves the version behind
+ *		with a newer one, which its t_ctid names.  Only heap tables can
+ *		tell; for others, no.  The table is locked already: the deletes
+ *		locked it.
  */
 static bool
 ctc_row_deleted_here(const CtcRowId *row)
@@ -208,6 +211,9 @@ ctc_row_deleted_here(const CtcRowId *row)
 		deleted = HeapTupleHeaderGetRawXmin(h) == row->xmin &&
 			!(h->t_infomask & HEAP_XMAX_INVALID) &&
 			!HEAP_XMAX_IS_LOCKED_ONLY(h->t_infomask) &&
+			!(h->t_infomask2 & HEAP_HOT_UPDATED) &&
+			!HeapTupleHeaderIndicatesMovedPartitions(h) &&
+			ItemPointerEquals(&h->t_ctid, &tid) &&
 			TransactionIdIsCurrentTransactionId(HeapTupleHeaderGetUpdateXid(h));
 		if (should_free)
 			heap_freetuple(tup);

@@ -265,6 +265,34 @@ INSERT INTO fp SELECT 'd', fingerprint FROM ct_cleanup_preview(fp_id('c3'), fp_i
 SELECT messages, conversations, total, fingerprint = fpv('d') AS same_fingerprint
 FROM ct_cleanup(fp_id('c3'), fp_id('t3'), 'fp: self-reference', fpv('d'));
 ROLLBACK;
+-- e) an application's trigger moves a previewed note to another trainer and
+-- deletes another pair's note instead (found by the second review): equal
+-- counts, but the moved note is not deleted: refused
+BEGIN;
+SET ROLE coach_app;
+CREATE TABLE fpx.notes (id uuid PRIMARY KEY, client_id uuid, trainer_id uuid, body text);
+CREATE TABLE fpx.pokes (client_id uuid, trainer_id uuid, note_id uuid REFERENCES fpx.notes);
+CREATE FUNCTION fpx.pokes_gone() RETURNS trigger LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
+AS $f$ BEGIN
+    UPDATE fpx.notes SET trainer_id = md5('fp-t4')::uuid WHERE body = 'R';
+    DELETE FROM fpx.notes WHERE body = 'Z';
+    RETURN NULL;
+END $f$;
+CREATE TRIGGER pokes_gone AFTER DELETE ON fpx.pokes FOR EACH STATEMENT EXECUTE FUNCTION fpx.pokes_gone();
+RESET ROLE;
+SELECT ct_cleanup_register('call_notes', 'fpx.notes', 'client_id', 'trainer_id');
+SELECT ct_cleanup_register('other', 'fpx.pokes', 'client_id', 'trainer_id');
+INSERT INTO fpx.notes VALUES (fp_id('R'), fp_id('c3'), fp_id('t3'), 'R'), (fp_id('S'), fp_id('c3'), fp_id('t3'), 'S'),
+                             (fp_id('Z'), fp_id('c4'), fp_id('t3'), 'Z');
+INSERT INTO fpx.pokes VALUES (fp_id('c3'), fp_id('t3'), fp_id('S'));
+INSERT INTO fp SELECT 'e', fingerprint FROM ct_cleanup_preview(fp_id('c3'), fp_id('t3'));
+SELECT * FROM regress_error($$SELECT ct_cleanup(fp_id('c3'), fp_id('t3'), 'fp: moved', fpv('e'))$$);
+SELECT body, trainer_id = fp_id('t3') AS same_trainer FROM fpx.notes ORDER BY body;
+-- f) without the transaction's statistics a bound cleanup cannot see rows
+-- that go behind it: refused before anything is deleted
+SET LOCAL track_counts = off;
+SELECT * FROM regress_error($$SELECT ct_cleanup(fp_id('c3'), fp_id('t3'), 'fp: no statistics', fpv('e'))$$);
+ROLLBACK;
 DROP SCHEMA fpx;
 
 -- The new pairs have no rows left; the people stay.
