@@ -119,7 +119,7 @@ compare "normal cleanup 3-arg: receipts off (A) / on (B)" fp12 cleanup3-normal f
 # WAL written by one cleanup of a normal pair (rolled back; the same pair in
 # each database): the receipts off cost nothing there, on adds the message
 wal() {   # wal DB: bytes of WAL one cleanup of pair 100 writes
-    psql -X -At -d "$1" <<'SQL' | tail -1
+    psql -X -q -At -d "$1" <<'SQL' | tail -1
 BEGIN;
 SELECT pg_current_wal_insert_lsn() AS before \gset
 SELECT total FROM ct_cleanup(md5('client-100')::uuid, md5('trainer-100')::uuid, 'wal') \g /dev/null
