@@ -7,7 +7,10 @@ set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 packages=(postgresql-15 postgresql-server-dev-15 postgresql-15-pgtap
           libtap-parser-sourcehandler-pgtap-perl postgresql-common
-          postgresql-15-wal2json make gcc)
+          postgresql-15-wal2json make gcc chromium)
+# Node.js for the dashboard (examples/dashboard): Debian's, unless one is there
+command -v node >/dev/null 2>&1 || packages+=(nodejs)
+command -v npm >/dev/null 2>&1 || packages+=(npm)
 
 missing=()
 for p in "${packages[@]}"; do
@@ -22,6 +25,13 @@ if [ ${#missing[@]} -gt 0 ]; then
     echo "setup: installing ${missing[*]}"
     apt-get update -q
     DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}"
+fi
+
+# The dashboard's packages, from its committed lockfile (again when it changed)
+dash="$repo/examples/dashboard"
+if [ ! -f "$dash/node_modules/.package-lock.json" ] || [ "$dash/package-lock.json" -nt "$dash/node_modules/.package-lock.json" ]; then
+    echo "setup: npm ci in examples/dashboard"
+    (cd "$dash" && npm ci --no-audit --no-fund --loglevel=error)
 fi
 
 export PG_CONFIG=/usr/lib/postgresql/15/bin/pg_config

@@ -128,10 +128,16 @@ suite_receipts() {
     bash scripts/receipts.sh
 }
 
+# The reference Data Cleanup page (examples/dashboard) in Debian's Chromium
+# and its API over plain HTTP (scripts/dashboard-suite.sh).
+suite_dashboard() {
+    bash scripts/dashboard-suite.sh
+}
+
 # The suites, in the order they run.  To add one, define suite_NAME above and
 # add NAME here: scripts/test.sh takes the number of suites to expect from
 # this list.
-suites=(regress isolation pgtap dump crash load fuzz realschema receipts demo server_log)
+suites=(regress isolation pgtap dump crash load fuzz realschema receipts dashboard demo server_log)
 
 if [ "${1:-}" = --list ]; then
     printf '%s\n' "${suites[@]}"

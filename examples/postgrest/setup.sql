@@ -87,6 +87,7 @@ SELECT ct_cleanup_set('trainers', 'app.trainers');
 -- What the dashboard may call (EXECUTE is revoked from PUBLIC); each
 -- function still refuses every caller app.is_admin() does not approve.
 GRANT EXECUTE ON FUNCTION ct_cleanup(uuid, uuid, text),
+                          ct_cleanup(uuid, uuid, text, text),
                           ct_cleanup_preview(uuid, uuid),
                           ct_cleanup_people(text, text, integer)
     TO authenticated;
