@@ -66,8 +66,8 @@ FROM ct_cleanup_audit WHERE reason LIKE 'dashboard:%';
 
 -- Tear the example down again (settings reset, objects dropped).
 SELECT ct_cleanup_set(s, NULL) FROM unnest(ARRAY['admin_check', 'actor_id', 'clients', 'trainers']) s;
-REVOKE EXECUTE ON FUNCTION ct_cleanup(uuid, uuid, text), ct_cleanup_preview(uuid, uuid),
-    ct_cleanup_people(text, text, integer) FROM authenticated;
+REVOKE EXECUTE ON FUNCTION ct_cleanup(uuid, uuid, text), ct_cleanup(uuid, uuid, text, text),
+    ct_cleanup_preview(uuid, uuid), ct_cleanup_people(text, text, integer) FROM authenticated;
 DROP SCHEMA auth CASCADE;
 DROP TABLE app.user_roles;
 DROP VIEW app.clients, app.trainers;

@@ -28,8 +28,11 @@ function verifyToken(token, secret, now = Date.now() / 1000) {
     return null;
   }
   if (!header || header.alg !== 'HS256') return null;
-  const expected = crypto.createHmac('sha256', secret).update(`${parts[0]}.${parts[1]}`).digest();
-  const given = Buffer.from(parts[2], 'base64url');
+  // compared as the canonical base64url text: decoding would ignore a
+  // changed last character's unused bits
+  const expected = Buffer.from(crypto.createHmac('sha256', secret)
+    .update(`${parts[0]}.${parts[1]}`).digest('base64url'));
+  const given = Buffer.from(parts[2]);
   if (given.length !== expected.length || !crypto.timingSafeEqual(given, expected)) return null;
   if (!claims || typeof claims !== 'object' || Array.isArray(claims)) return null;
   if (claims.exp !== undefined && !(typeof claims.exp === 'number' && claims.exp > now)) return null;

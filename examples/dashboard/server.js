@@ -30,8 +30,13 @@ if (SECRET.length < 32) {
   process.exit(2);
 }
 
-const pool = new Pool({ max: 4, application_name: 'ct_cleanup dashboard',
-  idleTimeoutMillis: Number(process.env.DASHBOARD_IDLE_MS || 10000) });
+const pool = new Pool({
+  max: 4,
+  application_name: 'ct_cleanup dashboard',
+  idleTimeoutMillis: Number(process.env.DASHBOARD_IDLE_MS || 10000),
+  connectionTimeoutMillis: 10000,		// a request waits at most 10 s for a connection
+  statement_timeout: 60000,			// and no statement runs longer than a minute
+});
 pool.on('error', (err) => console.error(`dashboard: idle connection failed: ${err.message}`));
 
 function ident(name) {
@@ -43,7 +48,7 @@ const fn = (name) => `${ident(SCHEMA)}.${ident(name)}`;
 function statusOf(sqlstate) {
   switch (sqlstate) {
     case '42501': return 403;
-    case '22004': case '22023': case '22P02': return 400;
+    case '22004': case '22023': case '22P02': case '22021': return 400;
     case 'P0002': return 404;
     case 'UC001': return 409;
     case '55P03': return 503;
@@ -84,14 +89,20 @@ async function asUser(claims, work) {
       throw new ApiError(401, 'Unauthorized', { detail: `The token's role "${claims.role}" cannot be used.`, hint: 'Sign in again.' });
     }
     await client.query("SELECT pg_catalog.set_config('request.jwt.claims', $1, true)", [JSON.stringify(claims)]);
+    // reads wait for locks no longer than a cleanup does (ct_cleanup.lock_timeout, 5 s)
+    await client.query("SELECT pg_catalog.set_config('lock_timeout', '5s', true)");
     const result = await work(client);
     await client.query('COMMIT');
     return result;
   } catch (err) {
-    await client.query('ROLLBACK').catch(() => {});
+    let broken;
+    await client.query('ROLLBACK').catch((e) => { broken = e; });
+    client.release(broken || undefined);	// one that cannot roll back is not reused
+    client.released = true;
     throw err;
   } finally {
-    client.release();
+    if (!client.released) client.release();
+    client.released = false;
   }
 }
 
@@ -102,10 +113,21 @@ function bearer(req) {
   const claims = verifyToken(m[1], SECRET);
   if (!claims) throw new ApiError(401, 'Unauthorized', { detail: 'The token is invalid or expired.', hint: 'Sign in again.' });
   claims.role = claims.role === undefined ? 'authenticated' : claims.role;
-  if (typeof claims.role !== 'string' || !ROLE.test(claims.role)) {
+  if (typeof claims.role !== 'string' || !ROLE.test(claims.role) || claims.role === 'none' ||
+      claims.role === (process.env.PGUSER || '')) {
     throw new ApiError(401, 'Unauthorized', { detail: 'The token names no usable role.' });
   }
+  if (claims.sub !== undefined && (typeof claims.sub !== 'string' || !UUID.test(claims.sub))) {
+    throw new ApiError(401, 'Unauthorized', { detail: 'The token\'s subject is not a user id.' });
+  }
   return claims;
+}
+
+function noNul(value, name) {
+  if (typeof value === 'string' && value.includes('\u0000')) {
+    throw new ApiError(400, `${name} contains a NUL character`, { sqlstate: '22021' });
+  }
+  return value;
 }
 
 function uuidParam(value, name) {
@@ -138,7 +160,7 @@ async function people(req, url) {
   const claims = bearer(req);
   const kind = url.searchParams.get('kind');
   if (kind !== 'client' && kind !== 'trainer') throw new ApiError(400, 'kind must be client or trainer', { sqlstate: '22023' });
-  const search = url.searchParams.get('search');
+  const search = noNul(url.searchParams.get('search'), 'search');
   if (search !== null && search.length > 200) throw new ApiError(400, 'search is too long', { sqlstate: '22023' });
   return asUser(claims, async (db) =>
     (await db.query(`SELECT id, name FROM ${fn('ct_cleanup_people')}($1, $2, 50)`, [kind, search || null])).rows);
@@ -158,6 +180,8 @@ async function cleanup(req) {
   const client = uuidParam(body.client, 'client');
   const trainer = uuidParam(body.trainer, 'trainer');
   if (typeof body.reason !== 'string' || body.reason.trim() === '') throw new ApiError(400, 'reason is required', { sqlstate: '22004' });
+  noNul(body.reason, 'reason');
+  noNul(body.fingerprint, 'fingerprint');
   if (body.reason.length > 1000) throw new ApiError(400, 'reason is over 1000 characters', { sqlstate: '22023' });
   if (typeof body.fingerprint !== 'string' || body.fingerprint === '') throw new ApiError(400, 'fingerprint is required: preview first', { sqlstate: '22004' });
   try {
@@ -200,8 +224,13 @@ async function handle(req, res) {
   const started = process.hrtime.bigint();
   let status = 500;
   let sqlstate = '-';
-  const url = new URL(req.url, 'http://localhost');
+  let url = { pathname: '(unparsable)' };
   try {
+    try {
+      url = new URL(req.url, 'http://localhost');
+    } catch (e) {
+      throw new ApiError(400, 'Malformed request URL');
+    }
     const route = API[`${req.method} ${url.pathname}`];
     if (route) {
       const result = await route(req, url);
@@ -228,11 +257,12 @@ async function handle(req, res) {
       status = statusOf(err.code);
       sqlstate = err.code;
       body = {
-        error: status === 403 ? 'Unauthorized' : err.message,
+        error: status === 403 ? 'Unauthorized' : status === 500 ? 'Internal error' : err.message,
         sqlstate: err.code,
-        detail: status === 403 ? err.message : (err.detail || null),
-        hint: err.hint || null,
+        detail: status === 403 ? err.message : status === 500 ? null : (err.detail || null),
+        hint: status === 403 ? 'Ask a database administrator to make your account a ct_cleanup admin.' : status === 500 ? null : (err.hint || null),
       };
+      if (status === 500) console.error(`dashboard: ${req.method} ${url.pathname}: ${err.code} ${err.message}`);
       if (err.preview) body.preview = err.preview;
     } else {
       status = 500;

@@ -19,10 +19,11 @@
 
   // the token, out of the address bar
   const m = /(?:^#|&)access_token=([^&]+)/.exec(location.hash);
+  if (location.hash) history.replaceState(null, '', location.pathname + location.search);
   if (m) {
-    state.token = decodeURIComponent(m[1]);
-    history.replaceState(null, '', location.pathname + location.search);
+    try { state.token = decodeURIComponent(m[1]); } catch (e) { state.token = null; }
   }
+  let previewSeq = 0;
 
   async function api(method, url, body) {
     const res = await fetch(url, {
@@ -151,9 +152,10 @@
           list.append(li);
           return li;
         });
+        const focused = document.activeElement === input;
         empty.hidden = rows.length > 0;
-        list.hidden = rows.length === 0;
-        input.setAttribute('aria-expanded', String(rows.length > 0));
+        list.hidden = rows.length === 0 || !focused;
+        input.setAttribute('aria-expanded', String(rows.length > 0 && focused));
         active = -1;
         clearError();
       } catch (err) {
@@ -192,6 +194,7 @@
 
   // ---------------------------------------------------------------- preview
   function resetPreview() {
+    previewSeq++;
     state.preview = null;
     $('preview-table').hidden = true;
     $('preview-status').textContent = 'Pick a client and a trainer to see what would be deleted.';
@@ -200,11 +203,18 @@
   async function loadPreview() {
     if (!state.client || !state.trainer) { resetPreview(); return; }
     $('preview-status').textContent = 'Counting…';
+    const mine = ++previewSeq;
+    const client = state.client;
+    const trainer = state.trainer;
     try {
-      const row = await api('GET', '/api/preview?client=' + state.client.id + '&trainer=' + state.trainer.id);
+      const row = await api('GET', '/api/preview?client=' + client.id + '&trainer=' + trainer.id);
+      // an answer for a pair no longer selected is dropped
+      if (mine !== previewSeq || state.client !== client || state.trainer !== trainer ||
+          row.client_id !== client.id || row.trainer_id !== trainer.id) return;
       setPreview(row);
       clearError();
     } catch (err) {
+      if (mine !== previewSeq) return;
       resetPreview();
       showError(err);
     }
@@ -219,13 +229,15 @@
     updateRun();
   }
   function updateRun() {
-    $('run').disabled = state.busy || !state.preview || $('reason').value.trim() === '';
+    $('run').disabled = state.busy || !state.preview || state.preview.total === '0' ||
+      !state.client || !state.trainer || $('reason').value.trim() === '';
   }
   $('reason').addEventListener('input', updateRun);
 
   // ---------------------------------------------------------------- confirm
   const dialog = $('confirm');
   function openConfirm(changed) {
+    if (!state.client || !state.trainer || !state.preview) return;
     $('confirm-client').textContent = state.client.name;
     $('confirm-trainer').textContent = state.trainer.name;
     fillCounts($('confirm-table').tBodies[0], state.preview, true);
@@ -280,7 +292,7 @@
     $('results-text').textContent = 'Deleted ' + row.total + ' rows between ' + state.client.name +
       ' and ' + state.trainer.name + ' (audit entry ' + row.audit_id + ').';
     $('results').hidden = false;
-    $('results').scrollIntoView({ block: 'nearest' });
+    $('results-title').focus();
   }
 
   async function loadRecent() {
@@ -308,6 +320,7 @@
   if (!state.token) {
     showError({ status: 401, message: 'no token', data: {} });
   } else {
-    loadRecent();
+    // whether this user may use the page at all: the people source answers admins only
+    api('GET', '/api/people?kind=client&search=').then(loadRecent, showError);
   }
 })();

@@ -43,6 +43,14 @@ test('401: no token, a bad signature, an expired token, alg none, another algori
     'role with quotes': token({ role: 'x"; DROP TABLE app.messages; --' }),
     'role that does not exist': token({ role: 'no_such_role' }),
     'role the server may not use': token({ role: 'postgres' }),
+    'role none (RESET ROLE)': token({ role: 'none' }),
+    'the login role itself': token({ role: 'authenticator' }),
+    'a subject that is not a user id': token({ sub: 'x' }),
+    'a changed last character of the signature': (() => {
+      const t = token();
+      const last = t[t.length - 1];
+      return t.slice(0, -1) + (last === 'A' ? 'B' : String.fromCharCode(last.charCodeAt(0) ^ 1));
+    })(),
   };
   for (const [name, auth] of Object.entries(cases)) {
     const r = await call('GET', `/api/preview?client=${c5}&trainer=${t2}`, { auth });
@@ -91,6 +99,10 @@ test('400: malformed or missing input, unknown kind, one person as both', async 
   }
   const bad = await call('POST', '/api/cleanup', { raw: '{"client": ', headers: { 'Content-Type': 'application/json' } });
   assert.equal(bad.status, 400);
+  const nul = await call('GET', '/api/people?kind=client&search=%00');
+  assert.equal(nul.status, 400);
+  const nulBody = await call('POST', '/api/cleanup', { body: { client: c5, trainer: t2, reason: 'a\u0000b', fingerprint: '1:0' } });
+  assert.equal(nulBody.status, 400);
 });
 
 test('413 and 415: a body over the limit, not JSON', async () => {

@@ -133,6 +133,27 @@ test('a stale preview: rows added after it give 409, the fresh counts, and a sec
   assert.equal(await total(c, client, trainer), '0');
 });
 
+test('a preview answered after the selection changed is dropped', async () => {
+  const page = await open();
+  let delayed = false;
+  await page.route('**/api/preview?*', async (route) => {
+    if (!delayed && route.request().url().includes(md5uuid('trainer-1'))) {
+      delayed = true;
+      await new Promise((r) => setTimeout(r, 1500));
+    }
+    await route.continue();
+  });
+  await pick(page, 'Select Client', '000004', 'Client 000004');
+  await pick(page, 'Select Trainer', '000001', 'Trainer 000001');
+  await pick(page, 'Select Trainer', '000003', 'Trainer 000003');	// while the first is in flight
+  const expected = await total(c, md5uuid('client-4'), md5uuid('trainer-3'));
+  await page.waitForTimeout(1800);
+  const status = await page.getByRole('region', { name: 'Selection' }).innerText();
+  assert.match(status, /Trainer 000003/);
+  assert.match(status, expected === '0' ? /Nothing to delete/ : new RegExp(`${expected} rows would be deleted`));
+  assert.ok(delayed);
+});
+
 test('hostile names are text', async () => {
   await c.query(`INSERT INTO app.profiles (id, user_type, name) VALUES ($1, 'trainer', '<img src=x onerror=alert(1)>') ON CONFLICT DO NOTHING`, [md5uuid('hostile')]);
   const page = await open();
