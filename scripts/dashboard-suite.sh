@@ -13,16 +13,8 @@ cd "$repo"
 dir=examples/dashboard
 [ -d "$dir/node_modules/pg" ] || { echo "dashboard: run scripts/setup.sh first (npm ci in $dir)" >&2; exit 1; }
 db=ct_cleanup_dashboard
-psql="psql -X -q -v ON_ERROR_STOP=1 -d $db"
-PGOPTIONS='-c client_min_messages=warning' dropdb --if-exists "$db"
-createdb "$db"
-$psql -f examples/coaching/schema.sql >/dev/null
-$psql -c 'CREATE EXTENSION ct_cleanup' >/dev/null
-$psql -f examples/coaching/register.sql >/dev/null
-$psql -v pairs=12 -v rows=4 -f examples/coaching/generate.sql >/dev/null
-$psql -f examples/postgrest/setup.sql >/dev/null
-auth_pw=$(head -c 18 /dev/urandom | base64 | tr -d '/+=')
-$psql -c "ALTER ROLE authenticator PASSWORD '$auth_pw'" >/dev/null
+. scripts/dashboard-db.sh
+auth_pw=$(dashboard_db "$db" 12 4)
 
 secret=$(head -c 32 /dev/urandom | base64 | tr -d '/+=')
 shots=${DASHBOARD_SHOTS:-$(mktemp -d /tmp/ct_cleanup_dashboard_shots.XXXXXX)}

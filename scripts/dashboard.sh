@@ -15,15 +15,8 @@ if [ -z "${CT_DASHBOARD_INSIDE:-}" ]; then
 fi
 cd "$repo"
 db=ct_cleanup_dashboard
-psql="psql -X -q -v ON_ERROR_STOP=1 -d $db"
-createdb "$db"
-$psql -f examples/coaching/schema.sql >/dev/null
-$psql -c 'CREATE EXTENSION ct_cleanup' >/dev/null
-$psql -f examples/coaching/register.sql >/dev/null
-$psql -v pairs=40 -v rows=10 -f examples/coaching/generate.sql >/dev/null
-$psql -f examples/postgrest/setup.sql >/dev/null
-password=$(head -c 18 /dev/urandom | base64 | tr -d '/+=')
-$psql -c "ALTER ROLE authenticator PASSWORD '$password'" >/dev/null
+. scripts/dashboard-db.sh
+password=$(dashboard_db "$db" 40 10)
 export JWT_SECRET=${JWT_SECRET:-$(head -c 32 /dev/urandom | base64 | tr -d '/+=')}
 host=${HOST:-127.0.0.1} port=${PORT:-8080}
 admin=$(psql -X -At -d "$db" -c "SELECT md5('admin-1')::uuid")

@@ -81,6 +81,7 @@ function send(res, status, body, type = 'application/json; charset=utf-8') {
 // One transaction as the token's role, with its claims.
 async function asUser(claims, work) {
   const client = await pool.connect();
+  let released = false;
   try {
     await client.query('BEGIN');
     try {
@@ -98,11 +99,10 @@ async function asUser(claims, work) {
     let broken;
     await client.query('ROLLBACK').catch((e) => { broken = e; });
     client.release(broken || undefined);	// one that cannot roll back is not reused
-    client.released = true;
+    released = true;
     throw err;
   } finally {
-    if (!client.released) client.release();
-    client.released = false;
+    if (!released) client.release();
   }
 }
 
