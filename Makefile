@@ -15,16 +15,17 @@ OBJS = \
 	ct_operations.o \
 	ct_people.o \
 	ct_registry.o \
+	ct_remote.o \
 	ct_replay.o \
 	ct_settings.o \
 	ct_statement.o
 
-EXTENSION = ct_cleanup
-DATA = ct_cleanup--1.0.sql ct_cleanup--1.0--1.1.sql ct_cleanup--1.1.sql ct_cleanup--1.1--1.2.sql ct_cleanup--1.2.sql
+EXTENSION = ct_cleanup ct_cleanup_plproxy
+DATA = ct_cleanup--1.0.sql ct_cleanup--1.0--1.1.sql ct_cleanup--1.1.sql ct_cleanup--1.1--1.2.sql ct_cleanup--1.2.sql ct_cleanup_plproxy--1.2.sql
 PGFILEDESC = "ct_cleanup - audited removal of one client/trainer pair's interactions"
 
 # install creates the extension and the shared fixture; the others use it
-REGRESS = install register preview cleanup audit errors privileges settings postgrest security hostile guards many hardening operations operators schemas check_12 fingerprint upgrade dump teardown
+REGRESS = install register preview cleanup audit errors privileges settings postgrest security hostile guards many hardening operations operators schemas check_12 fingerprint remote upgrade dump teardown
 # the tests create roles and need a fresh database of their own
 REGRESS_OPTS = --dbname=ct_cleanup_regress
 

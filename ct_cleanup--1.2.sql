@@ -903,7 +903,7 @@ problems (severity, object, problem, hint) AS (
            'EXECUTE is granted to PUBLIC (the admin check still applies, but grant it to admins only)' AS problem,
            pg_catalog.format('REVOKE EXECUTE ON FUNCTION %s FROM PUBLIC;', e.name)
     FROM entry_points AS e
-    WHERE e.proname OPERATOR(pg_catalog.<>) ALL (ARRAY['ct_cleanup_is_admin', 'ct_cleanup_grant_admin']::pg_catalog.name[])
+    WHERE e.proname OPERATOR(pg_catalog.<>) ALL (ARRAY['ct_cleanup_is_admin', 'ct_cleanup_grant_admin', 'ct_cleanup_remote']::pg_catalog.name[])
       AND EXISTS (SELECT 1
                   FROM pg_catalog.aclexplode(coalesce(e.proacl,
                                                       pg_catalog.acldefault('f', e.proowner))) AS a
@@ -1348,3 +1348,19 @@ COMMENT ON FUNCTION @extschema@.ct_cleanup_replay(jsonb) IS
     'Cleans up again the pairs of erasure receipts that this database''s audit log does not hold (after a restore), auditing each with a reason naming the original audit id; receipts already present or replayed are skipped (admins only)';
 
 REVOKE ALL ON FUNCTION @extschema@.ct_cleanup_replay(jsonb) FROM PUBLIC;
+
+------------------------------------------------------------------------------
+-- Calls through PL/Proxy (ct_cleanup_plproxy in a proxy database)
+------------------------------------------------------------------------------
+
+-- No SET clause, on purpose: the request settings it sets are local to the
+-- transaction, and a SET clause would undo them when it returns.  It names
+-- everything it uses in C, so no search_path can change what it does.
+CREATE FUNCTION @extschema@.ct_cleanup_remote(proxy_role name, setting_names text[],
+                                              setting_values text[], value anyelement)
+RETURNS anyelement
+LANGUAGE C VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
+AS 'MODULE_PATHNAME', 'ct_cleanup_remote';
+
+COMMENT ON FUNCTION @extschema@.ct_cleanup_remote(name, text[], text[], anyelement) IS
+    'Used by ct_cleanup_plproxy: checks that the partition runs as proxy_role, sets the request.* settings of the proxy''s request for the current transaction, and returns value; grants nothing';

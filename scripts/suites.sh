@@ -134,10 +134,16 @@ suite_dashboard() {
     bash scripts/dashboard-suite.sh
 }
 
+# ct_cleanup sharded by client with PL/Proxy: a proxy and PARTITIONS
+# (default 2) partitions as clusters of their own (scripts/plproxy.sh).
+suite_plproxy() {
+    bash scripts/plproxy.sh
+}
+
 # The suites, in the order they run.  To add one, define suite_NAME above and
 # add NAME here: scripts/test.sh takes the number of suites to expect from
 # this list.
-suites=(regress isolation pgtap dump crash load fuzz realschema receipts dashboard demo server_log)
+suites=(regress isolation pgtap dump crash load fuzz realschema receipts plproxy dashboard demo server_log)
 
 if [ "${1:-}" = --list ]; then
     printf '%s\n' "${suites[@]}"

@@ -180,8 +180,8 @@ SELECT results_eq(
                          AND d.refclassid = 'pg_extension'::regclass AND d.deptype = 'e'
       JOIN pg_extension AS e ON e.oid = d.refobjid AND e.extname = 'ct_cleanup'
       WHERE has_function_privilege('tap_nobody', p.oid, 'EXECUTE')$$,
-    $$VALUES ('ct_cleanup_is_admin()')$$,
-    'of all the extension''s functions, PUBLIC may EXECUTE only ct_cleanup_is_admin()');
+    $$VALUES ('ct_cleanup_is_admin()'), ('ct_cleanup_remote(name,text[],text[],anyelement)')$$,
+    'of all the extension''s functions, PUBLIC may EXECUTE only ct_cleanup_is_admin() and ct_cleanup_remote(), which grants nothing');
 
 SELECT table_privs_are('ct_cleanup_audit', 'tap_nobody', ARRAY['SELECT'],
     'PUBLIC may only SELECT from ct_cleanup_audit (row-level security filters it)');
@@ -223,15 +223,17 @@ SELECT results_eq(
                         'ct_cleanup_suggest()',
                         'ct_cleanup(uuid,uuid,text,text)',
                         'ct_cleanup_many(uuid[],uuid[],text,text[])',
-                        'ct_cleanup_replay(jsonb)']) AS f$$,
+                        'ct_cleanup_replay(jsonb)',
+                        'ct_cleanup_remote(name,text[],text[],anyelement)']) AS f$$,
     $$VALUES ('ct_cleanup_many(uuid[],uuid[],text)', true),
              ('ct_cleanup_preview_many(uuid[],uuid[])', true),
              ('ct_cleanup_check()', true),
              ('ct_cleanup_suggest()', true),
              ('ct_cleanup(uuid,uuid,text,text)', true),
              ('ct_cleanup_many(uuid[],uuid[],text,text[])', true),
-             ('ct_cleanup_replay(jsonb)', true)$$,
-    'ct_cleanup_many, ct_cleanup_preview_many (§5), ct_cleanup_check, ct_cleanup_suggest (§7), the fingerprint forms (§8) and ct_cleanup_replay (§9) exist');
+             ('ct_cleanup_replay(jsonb)', true),
+             ('ct_cleanup_remote(name,text[],text[],anyelement)', true)$$,
+    'ct_cleanup_many, ct_cleanup_preview_many (§5), ct_cleanup_check, ct_cleanup_suggest (§7), the fingerprint forms (§8), ct_cleanup_replay (§9) and ct_cleanup_remote (§10) exist');
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -1,0 +1,469 @@
+#!/usr/bin/env bash
+# ct_cleanup sharded by client with PL/Proxy (ct_cleanup_plproxy, CONTRACT
+# §10): one proxy and PARTITIONS partitions (default 2, a power of two), each
+# a cluster of its own made with pg_createcluster under pg_virtualenv's
+# PG_CLUSTER_CONF_ROOT and dropped by this script's trap.  The single-node
+# reference is a database in pg_virtualenv's own cluster with the same data.
+#
+#     pg_virtualenv -t -v 15 bash scripts/suites.sh plproxy
+#     PARTITIONS=4 pg_virtualenv -t -v 15 bash scripts/suites.sh plproxy
+#
+# The example application (examples/coaching) is generated in full on every
+# partition and cut down to the partition's clients by
+# examples/plproxy/shard.sql; the PostgREST-style roles and settings
+# (examples/postgrest/setup.sql) are on every node.  Then, through the proxy,
+# every result is compared with the single node's on the same data:
+#   - placement: each pair's rows only on its partition, the partitions'
+#     rows adding up to the single node's;
+#   - every pair's preview; people merged, ordered and limited; is_admin;
+#   - a cleanup (psql-style admin role): counts, other pairs and the other
+#     partitions untouched, the audit row through ct_cleanup_audit_all();
+#   - identity: a PostgREST request (authenticator, SET ROLE authenticated,
+#     request.jwt.claims) is an admin by app.is_admin() and audited with
+#     the JWT's user as actor, as on one node; another user's JWT is 42501;
+#     a user mapping that connects as another role is refused;
+#   - batches spanning partitions, with and without fingerprints, in the
+#     single node's order and counts;
+#   - every SQLSTATE of CONTRACT §5 (and UC001), with PL/Proxy's prefix;
+#   - registration and settings applied on every partition;
+#   - a batch whose second partition fails after the first committed: UC002
+#     naming what committed; a batch refused on one partition commits none;
+#   - a partition down: its pairs get 08001 naming it, the others work.
+set -euo pipefail
+
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$repo"
+parts=${PARTITIONS:-2}
+if ! [[ $parts =~ ^[0-9]+$ ]] || [ "$parts" -lt 1 ] || [ $((parts & (parts - 1))) -ne 0 ]; then
+    echo "plproxy: PARTITIONS must be a power of two, not '$parts'" >&2; exit 2
+fi
+
+tmp=$(mktemp -d /tmp/ct_cleanup_plproxy.XXXXXX)
+clusters=()
+bg_pids=()
+cleanup() {
+    for p in "${bg_pids[@]}"; do kill "$p" 2>/dev/null || true; done
+    for c in "${clusters[@]}"; do pg_dropcluster --stop 15 "$c" 2>/dev/null || true; done
+    rm -rf "$tmp"
+}
+trap cleanup EXIT
+fail() { echo "plproxy: FAILED: $*" >&2; exit 1; }
+say() { echo "plproxy: $*"; }
+checks=0
+ok() { checks=$((checks + 1)); }
+
+# The single node: pg_virtualenv's cluster, as given.
+single_host=$PGHOST single_port=$PGPORT single_user=${PGUSER:-postgres}
+single_pass=${PGPASSWORD:-}
+
+# A free port, not used by a listening socket or another cluster.
+used_ports=" "
+free_port() {
+    local p
+    for p in $(seq 5700 5899); do
+        case "$used_ports" in *" $p "*) continue ;; esac
+        if ! ss -Hltn "sport = :$p" 2>/dev/null | grep -q . &&
+           ! pg_lsclusters -h 2>/dev/null | awk '{ print $3 }' | grep -qx "$p"; then
+            used_ports="$used_ports$p "; echo "$p"; return 0
+        fi
+    done
+    return 1
+}
+
+# make_cluster NAME: a cluster with its socket in $tmp/NAME; prints its port.
+make_cluster() {
+    local name=$1 port dir=$tmp/$1
+    port=$(free_port) || fail "no free port"
+    mkdir -p "$dir"; chown postgres "$tmp" "$dir" 2>/dev/null || true
+    pg_createcluster 15 "ct_plproxy_${name}_$$" -p "$port" -d "$dir/data" -s "$dir" -e UTF8 \
+        --locale C.UTF-8 -- --auth-local=trust --auth-host=trust >/dev/null
+    clusters+=("ct_plproxy_${name}_$$")
+    pg_ctlcluster 15 "ct_plproxy_${name}_$$" start
+    echo "$port"
+}
+
+proxy_port=$(make_cluster proxy)
+clusters+=("ct_plproxy_proxy_$$")
+part_port=()
+for ((i = 0; i < parts; i++)); do
+    part_port[i]=$(make_cluster "p$i")
+    clusters+=("ct_plproxy_p${i}_$$")
+done
+say "proxy on port $proxy_port, $parts partitions on ports ${part_port[*]}"
+
+# Run psql on a node: single, proxy or p<i>.  "sql NODE [psql args]".
+sql() {
+    local node=$1; shift
+    case "$node" in
+        single) PGHOST=$single_host PGPORT=$single_port PGUSER=$single_user PGPASSWORD=$single_pass \
+                    psql -X -q -v ON_ERROR_STOP=1 -d ct_single "$@" ;;
+        proxy)  PGHOST=$tmp/proxy PGPORT=$proxy_port PGUSER=postgres PGPASSWORD= \
+                    psql -X -q -v ON_ERROR_STOP=1 -d ct_proxy "$@" ;;
+        p*)     local i=${node#p}
+                PGHOST=$tmp/$node PGPORT=${part_port[i]} PGUSER=postgres PGPASSWORD= \
+                    psql -X -q -v ON_ERROR_STOP=1 -d "ct_part$i" "$@" ;;
+    esac
+}
+# One value (or rows, | separated) from a node.
+val() { local node=$1; shift; sql "$node" -At "$@"; }
+# SQLSTATE and message of a statement expected to fail: "STATE|message".
+err_of() {
+    local node=$1 stmt=$2 out
+    out=$(sql "$node" -At -v VERBOSITY=verbose -c "$stmt" 2>&1 >/dev/null) && { echo "no error"; return 0; }
+    printf '%s' "$out" | sed -n 's/^ERROR:  \([0-9A-Z]\{5\}\): \(.*\)$/\1|\2/p' | head -1
+}
+expect_state() {
+    local node=$1 state=$2 stmt=$3 got
+    got=$(err_of "$node" "$stmt")
+    [ "${got%%|*}" = "$state" ] || fail "expected SQLSTATE $state from: $stmt
+got: $got"
+    ok
+    printf '%s' "${got#*|}"
+}
+
+# --- the nodes --------------------------------------------------------------
+pairs=24
+load_node() {   # load_node NODE DB
+    local node=$1 db=$2 host port user pass
+    case "$node" in
+        single) host=$single_host port=$single_port user=$single_user pass=$single_pass ;;
+        p*) host=$tmp/$node port=${part_port[${node#p}]} user=postgres pass= ;;
+    esac
+    PGHOST=$host PGPORT=$port PGUSER=$user PGPASSWORD=$pass createdb "$db"
+    sql "$node" -f examples/coaching/schema.sql >/dev/null
+    sql "$node" -c 'CREATE EXTENSION ct_cleanup'
+    sql "$node" -f examples/coaching/register.sql >/dev/null
+    sql "$node" -v pairs=$pairs -v rows=6 -f examples/coaching/generate.sql >/dev/null
+    sql "$node" -f examples/postgrest/setup.sql >/dev/null
+    # a psql-style admin and a non-admin, as in examples/demo.sql
+    sql "$node" -c "CREATE ROLE ct_cleanup_admin NOLOGIN" \
+        -c "CREATE ROLE alice LOGIN IN ROLE ct_cleanup_admin" -c "CREATE ROLE bob LOGIN" \
+        -c "GRANT EXECUTE ON FUNCTION ct_cleanup(uuid, uuid, text), ct_cleanup(uuid, uuid, text, text),
+                ct_cleanup_preview(uuid, uuid), ct_cleanup_people(text, text, integer),
+                ct_cleanup_many(uuid[], uuid[], text), ct_cleanup_many(uuid[], uuid[], text, text[]),
+                ct_cleanup_preview_many(uuid[], uuid[]) TO ct_cleanup_admin, bob, authenticated"
+}
+load_node single ct_single
+for ((i = 0; i < parts; i++)); do
+    load_node "p$i" "ct_part$i"
+    sql "p$i" -v part="$i" -v parts="$parts" -f examples/plproxy/shard.sql >/dev/null
+    # PL/Proxy logs in to a partition as the proxy's current_user
+    sql "p$i" -c "ALTER ROLE authenticated LOGIN"
+done
+
+PGHOST=$tmp/proxy PGPORT=$proxy_port PGUSER=postgres PGPASSWORD= createdb ct_proxy
+server_opts=
+for ((i = 0; i < parts; i++)); do
+    server_opts="${server_opts:+$server_opts, }p$i 'host=$tmp/p$i port=${part_port[i]} dbname=ct_part$i'"
+done
+sql proxy -c "CREATE EXTENSION plproxy" -c "CREATE EXTENSION ct_cleanup_plproxy" \
+    -c "CREATE SERVER ct_cleanup FOREIGN DATA WRAPPER plproxy OPTIONS ($server_opts)" \
+    -c "CREATE USER MAPPING FOR PUBLIC SERVER ct_cleanup" \
+    -c "CREATE ROLE ct_cleanup_admin NOLOGIN" -c "CREATE ROLE alice LOGIN IN ROLE ct_cleanup_admin" \
+    -c "CREATE ROLE bob LOGIN" -c "CREATE ROLE carol LOGIN" \
+    -c "CREATE ROLE authenticator LOGIN NOINHERIT" -c "CREATE ROLE authenticated NOLOGIN" \
+    -c "CREATE ROLE anon NOLOGIN" -c "GRANT authenticated, anon TO authenticator" \
+    -c "GRANT USAGE ON FOREIGN SERVER ct_cleanup TO PUBLIC" \
+    -c "GRANT EXECUTE ON FUNCTION ct_cleanup(uuid, uuid, text), ct_cleanup(uuid, uuid, text, text),
+            ct_cleanup_preview(uuid, uuid), ct_cleanup_people(text, text, integer),
+            ct_cleanup_many(uuid[], uuid[], text), ct_cleanup_many(uuid[], uuid[], text, text[]),
+            ct_cleanup_preview_many(uuid[], uuid[]) TO ct_cleanup_admin, bob, carol, authenticated"
+[ "$(val proxy -c 'SELECT ct_cleanup_partitions()')" = "$parts" ] || fail "ct_cleanup_partitions() is not $parts"
+ok
+
+# The pair k of the example: client-k with trainer ((k-1) % T) + 1, T = 6.
+pair() { echo "md5('client-$1')::uuid, md5('trainer-$(( ($1 - 1) % 6 + 1 ))')::uuid"; }
+part_of() { val proxy -c "SELECT ct_cleanup_partition(md5('client-$1')::uuid)"; }
+
+# --- placement ---------------------------------------------------------------
+tables="conversations messages message_read_status discovery_calls call_feedback feedback_responses
+        call_notes call_notifications feedback_notifications engagement_records
+        coach_selection_requests waitlist_entries alerts"
+count_sql="SELECT concat_ws(' ', $(for t in $tables; do printf "(SELECT count(*) FROM app.%s)," "$t"; done | sed 's/,$//'))"
+single_counts=$(val single -c "$count_sql")
+sum=()
+for ((i = 0; i < parts; i++)); do
+    read -r -a c <<<"$(val "p$i" -c "$count_sql")"
+    for j in "${!c[@]}"; do sum[j]=$(( ${sum[j]:-0} + c[j] )); done
+    # no row of a pair whose client is elsewhere
+    stray=$(val "p$i" -c "SELECT (SELECT count(*) FROM app.conversations WHERE (hashtext(client_id::text) & ($parts - 1)) <> $i)
+                              + (SELECT count(*) FROM app.discovery_calls WHERE (hashtext(client_id::text) & ($parts - 1)) <> $i)
+                              + (SELECT count(*) FROM app.engagement_records WHERE (hashtext(client_id::text) & ($parts - 1)) <> $i)
+                              + (SELECT count(*) FROM app.waitlist_entries WHERE (hashtext(client_id::text) & ($parts - 1)) <> $i)
+                              + (SELECT count(*) FROM app.messages m JOIN app.profiles p ON p.id IN (m.sender_id, m.recipient_id)
+                                  WHERE p.user_type = 'client' AND (hashtext(p.id::text) & ($parts - 1)) <> $i)")
+    [ "$stray" = 0 ] || fail "partition $i holds $stray rows of other partitions' pairs"
+    [ "${c[0]}" -gt 0 ] || [ "$parts" -gt 2 ] || fail "partition $i holds no pair"
+    ok
+done
+[ "${sum[*]}" = "$single_counts" ] || fail "partitions add up to '${sum[*]}', the single node has '$single_counts'"
+ok
+say "placement: every pair's rows on its partition only; $parts partitions add up to the single node ($single_counts)"
+
+# --- previews, people, is_admin: equal to the single node ---------------------
+cols="client_id, trainer_id, messages, conversations, read_receipts, discovery_calls, call_feedback,
+      feedback_responses, call_notes, call_notifications, engagement_records, coach_selection_requests,
+      waitlist_entries, alerts, feedback_notifications, other, total, details"
+all_previews="SELECT string_agg(r::text, E'\n' ORDER BY k) FROM generate_series(1, $pairs) AS k,
+              LATERAL (SELECT $cols FROM ct_cleanup_preview(md5('client-' || k)::uuid,
+                                                            md5('trainer-' || ((k - 1) % 6 + 1))::uuid)) AS r"
+a=$(val single -c "SET ROLE alice" -c "$all_previews")
+b=$(val proxy -c "SET ROLE alice" -c "$all_previews")
+[ -n "$a" ] && [ "$a" = "$b" ] || fail "previews through the proxy differ from the single node:
+$(diff <(echo "$a") <(echo "$b") | head -20)"
+ok
+say "previews: all $pairs pairs equal to the single node"
+
+for q in "'trainer', NULL, 4" "'client', NULL, 7" "'client', 'client 00001', 50" "'trainer', 'NER 0000', 3" \
+         "'client', 'no such person', 5" "'client', NULL, 1000"; do
+    a=$(val single -c "SET ROLE alice" -c "SELECT string_agg(id || ':' || name, ',') FROM ct_cleanup_people($q)")
+    b=$(val proxy -c "SET ROLE alice" -c "SELECT string_agg(id || ':' || name, ',') FROM ct_cleanup_people($q)")
+    [ "$a" = "$b" ] || fail "ct_cleanup_people($q) differs: single '$a', proxy '$b'"
+    ok
+done
+say "people: merged across partitions, ordered and limited as on the single node (6 searches)"
+
+for who in alice bob; do
+    a=$(val single -c "SET ROLE $who" -c "SELECT ct_cleanup_is_admin()")
+    b=$(val proxy -c "SET ROLE $who" -c "SELECT ct_cleanup_is_admin()")
+    [ "$a" = "$b" ] || fail "ct_cleanup_is_admin() for $who: single $a, proxy $b"
+    ok
+done
+
+# --- one cleanup --------------------------------------------------------------
+k=3; p=$(part_of $k)
+before=()
+for ((i = 0; i < parts; i++)); do before[i]=$(val "p$i" -c "$count_sql"); done
+a=$(val single -c "SET ROLE alice" -c "SELECT $cols FROM ct_cleanup($(pair $k), 'plproxy suite: one pair')")
+b=$(val proxy -c "SET ROLE alice" -c "SELECT $cols FROM ct_cleanup($(pair $k), 'plproxy suite: one pair')")
+[ "$a" = "$b" ] || fail "cleanup of pair $k: single '$a', proxy '$b'"
+ok
+total=$(val proxy -c "SET ROLE alice" -c "SELECT total FROM ct_cleanup_preview($(pair $k))")
+[ "$total" = 0 ] || fail "pair $k still has $total rows after its cleanup"
+ok
+# exactly the pair's rows went, on its partition; the others are untouched
+read -r -a was <<<"${before[p]}"; read -r -a now <<<"$(val "p$p" -c "$count_sql")"
+gone=0; for j in "${!was[@]}"; do gone=$((gone + was[j] - now[j])); done
+expected=$(echo "$a" | awk -F'|' '{ print $17 }')
+[ "$gone" = "$expected" ] || fail "partition $p lost $gone rows, the cleanup counted $expected"
+ok
+for ((i = 0; i < parts; i++)); do
+    [ "$i" = "$p" ] || [ "$(val "p$i" -c "$count_sql")" = "${before[i]}" ] || fail "partition $i changed"
+    ok
+done
+audit=$(val proxy -c "SET ROLE alice" -c "SELECT partition, admin_role, total, reason FROM ct_cleanup_audit_all()
+                                           WHERE client_id = md5('client-$k')::uuid")
+[ "$audit" = "$p|alice|$expected|plproxy suite: one pair" ] || fail "audit through the proxy: '$audit'"
+ok
+say "cleanup: pair $k on partition $p, $expected rows as on the single node, other partitions untouched, audit row readable"
+
+# --- identity of a PostgREST request ------------------------------------------
+admin_uid=$(val single -c "SELECT md5('admin-1')::uuid")
+client_uid=$(val single -c "SELECT md5('client-1')::uuid")
+as_web() {   # as_web NODE SUB STATEMENT: one request as PostgREST makes it
+    local node=$1 sub=$2 stmt=$3 pre
+    pre="BEGIN; SELECT set_config('role', 'authenticated', true),
+        set_config('request.jwt.claims', '{\"sub\": \"$sub\", \"role\": \"authenticated\"}', true);"
+    case "$node" in
+        single) PGHOST=$single_host PGPORT=$single_port PGUSER=authenticator PGPASSWORD=$single_pass \
+                    psql -X -q -At -v ON_ERROR_STOP=1 -v VERBOSITY=verbose -d ct_single -c "$pre $stmt; COMMIT;" ;;
+        proxy)  PGHOST=$tmp/proxy PGPORT=$proxy_port PGUSER=authenticator PGPASSWORD= \
+                    psql -X -q -At -v ON_ERROR_STOP=1 -v VERBOSITY=verbose -d ct_proxy -c "$pre $stmt; COMMIT;" ;;
+    esac
+}
+# pg_virtualenv's cluster asks for a password over TCP: give authenticator the same one
+sql single -c "ALTER ROLE authenticator PASSWORD '$single_pass'" 2>/dev/null || true
+k=5
+a=$(as_web single "$admin_uid" "SELECT $cols FROM ct_cleanup($(pair $k), 'web request')" | tail -1)
+b=$(as_web proxy "$admin_uid" "SELECT $cols FROM ct_cleanup($(pair $k), 'web request')" | tail -1)
+[ -n "$a" ] && [ "$a" = "$b" ] || fail "web cleanup of pair $k: single '$a', proxy '$b'"
+ok
+a=$(val single -c "SELECT admin_role, actor_id, session_role FROM ct_cleanup_audit WHERE reason = 'web request'")
+b=$(val proxy -c "SELECT admin_role, actor_id FROM ct_cleanup_audit_all() WHERE reason = 'web request'")
+[ "$a" = "authenticated|$admin_uid|authenticator" ] || fail "single-node web audit row: '$a'"
+[ "$b" = "authenticated|$admin_uid" ] || fail "audit row through the proxy names '$b', one node 'authenticated|$admin_uid'"
+ok
+out=$(as_web proxy "$client_uid" "SELECT total FROM ct_cleanup($(pair 6), 'not an admin')" 2>&1 || true)
+grep -q '^ERROR:  42501: public.ct_cleanup_plproxy_cleanup(7): \[ct_part[0-9]*\] REMOTE ERROR: ' <<<"$out" ||
+    fail "a client's JWT through the proxy: $out"
+ok
+a=$(as_web proxy "$admin_uid" "SELECT ct_cleanup_is_admin()" | tail -1)
+b=$(as_web proxy "$client_uid" "SELECT ct_cleanup_is_admin()" | tail -1)
+[ "$a|$b" = "t|f" ] || fail "is_admin of a web admin and a web client through the proxy: $a|$b"
+ok
+# a user mapping that logs in as someone else is refused, not audited wrongly
+sql proxy -c "CREATE USER MAPPING FOR carol SERVER ct_cleanup OPTIONS (user 'alice')"
+msg=$(expect_state proxy 42501 "SET ROLE carol; SELECT * FROM ct_cleanup($(pair 7), 'as carol')")
+grep -q 'call from the ct_cleanup proxy as role "carol" runs here as role "alice"' <<<"$msg" || fail "carol: $msg"
+sql proxy -c "DROP USER MAPPING FOR carol SERVER ct_cleanup"
+say "identity: a web admin's cleanup is audited as authenticated with the JWT's user as actor, as on one node; a client's JWT is 42501; a mapping to another role is refused"
+
+# --- batches -----------------------------------------------------------------
+batch="ARRAY[md5('client-8')::uuid, md5('client-9')::uuid, md5('client-10')::uuid, md5('client-8')::uuid,
+             md5('client-11')::uuid, md5('client-12')::uuid],
+       ARRAY[md5('trainer-2')::uuid, md5('trainer-3')::uuid, md5('trainer-4')::uuid, md5('trainer-2')::uuid,
+             md5('trainer-5')::uuid, md5('trainer-6')::uuid]"
+nparts=$(val proxy -c "SELECT count(DISTINCT ct_cleanup_partition(c)) FROM unnest(ARRAY[md5('client-8')::uuid, md5('client-9')::uuid,
+          md5('client-10')::uuid, md5('client-11')::uuid, md5('client-12')::uuid]) AS c")
+[ "$parts" = 1 ] || [ "$nparts" -gt 1 ] || fail "the batch spans one partition only"
+a=$(val single -c "SET ROLE alice" -c "SELECT string_agg(r::text, E'\n') FROM (SELECT $cols FROM ct_cleanup_preview_many($batch)) AS r")
+b=$(val proxy -c "SET ROLE alice" -c "SELECT string_agg(r::text, E'\n') FROM (SELECT $cols FROM ct_cleanup_preview_many($batch)) AS r")
+[ -n "$a" ] && [ "$a" = "$b" ] || fail "preview_many differs:
+$(diff <(echo "$a") <(echo "$b"))"
+ok
+# bound to the proxy's previews: a changed pair refuses the whole batch
+fps="(SELECT array_agg(fingerprint ORDER BY i) FROM unnest(ARRAY[8, 9, 10, 8, 11, 12]) WITH ORDINALITY AS u(k, i),
+       LATERAL ct_cleanup_preview(md5('client-' || k)::uuid, md5('trainer-' || ((k - 1) % 6 + 1))::uuid))"
+fp=$(val proxy -c "SET ROLE alice" -c "SELECT $fps")
+p12=$(part_of 12)
+like="INSERT INTO app.engagement_records (client_id, trainer_id, kind) VALUES (md5('client-12')::uuid, md5('trainer-6')::uuid, 'progress')"
+sql "p$p12" -c "SET ROLE coach_app" -c "$like"
+before_all=$(for ((i = 0; i < parts; i++)); do val "p$i" -c "$count_sql"; done)
+msg=$(expect_state proxy UC001 "SET ROLE alice; SELECT * FROM ct_cleanup_many($batch, 'bound', '$fp')")
+after_all=$(for ((i = 0; i < parts; i++)); do val "p$i" -c "$count_sql"; done)
+[ "$before_all" = "$after_all" ] || fail "a refused bound batch changed a partition"
+ok
+# the same change on the single node, then both clean the batch
+sql single -c "SET ROLE coach_app" -c "$like"
+fp=$(val proxy -c "SET ROLE alice" -c "SELECT $fps")
+a=$(val single -c "SET ROLE alice" -c "SELECT string_agg(r::text, E'\n') FROM (SELECT $cols FROM ct_cleanup_many($batch, 'batch')) AS r")
+b=$(val proxy -c "SET ROLE alice" -c "SELECT string_agg(r::text, E'\n') FROM (SELECT $cols FROM ct_cleanup_many($batch, 'batch', '$fp')) AS r")
+[ -n "$a" ] && [ "$a" = "$b" ] || fail "ct_cleanup_many differs:
+$(diff <(echo "$a") <(echo "$b"))"
+ok
+n=$(val proxy -c "SET ROLE alice" -c "SELECT count(*) || '/' || count(DISTINCT partition) FROM ct_cleanup_audit_all() WHERE reason = 'batch'")
+[ "$n" = "5/$nparts" ] || fail "batch audit rows through the proxy: $n, expected 5/$nparts"
+ok
+say "batches: a batch over $nparts partitions (a repeated pair) equals the single node's, in order; bound to the proxy's previews, one changed pair refused it all (UC001, nothing changed)"
+
+# --- errors --------------------------------------------------------------------
+prefix='^public.ct_cleanup_plproxy_[a-z_]*([0-9]*): \[ct_part[0-9]*\] REMOTE ERROR: '
+check_err() {   # check_err STATE STATEMENT (as alice)
+    local m
+    m=$(expect_state proxy "$1" "SET ROLE alice; $2")
+    grep -q "$prefix" <<<"$m" || fail "no PL/Proxy prefix on $1: $m"
+    s=$(err_of single "SET ROLE alice; $2")
+    [ "${s%%|*}" = "$1" ] || fail "the single node says '$s' for: $2"
+}
+check_err 22004 "SELECT * FROM ct_cleanup(NULL, md5('trainer-1')::uuid)"
+check_err 22004 "SELECT * FROM ct_cleanup(md5('client-1')::uuid, NULL)"
+check_err 22023 "SELECT * FROM ct_cleanup(md5('client-1')::uuid, md5('client-1')::uuid)"
+check_err P0002 "SELECT * FROM ct_cleanup(md5('client-1')::uuid, md5('nobody')::uuid)"
+check_err P0002 "SELECT * FROM ct_cleanup_preview(md5('nobody')::uuid, md5('trainer-1')::uuid)"
+check_err 22023 "SELECT * FROM ct_cleanup_many(ARRAY[md5('client-1')::uuid], ARRAY[]::uuid[])"
+check_err 22004 "SELECT * FROM ct_cleanup(md5('client-1')::uuid, md5('trainer-1')::uuid, 'x', NULL)"
+check_err 22023 "SELECT * FROM ct_cleanup(md5('client-1')::uuid, md5('trainer-1')::uuid, 'x', 'not a fingerprint')"
+check_err 22023 "SELECT * FROM ct_cleanup_people('coach')"
+check_err 22004 "SELECT * FROM ct_cleanup_people('client', NULL, NULL)"
+m=$(expect_state proxy 42501 "SET ROLE bob; SELECT * FROM ct_cleanup($(pair 13))")
+grep -q "$prefix" <<<"$m" || fail "42501 without prefix: $m"
+expect_state proxy 42501 "SET ROLE bob; SELECT * FROM ct_cleanup_many($batch)" >/dev/null
+expect_state proxy 42501 "SET ROLE bob; SELECT * FROM ct_cleanup_people('client')" >/dev/null
+# a registered column renamed on one partition: 42703 for its pairs, naming it
+k=14; p=$(part_of $k)
+sql "p$p" -c "ALTER TABLE app.waitlist_entries RENAME COLUMN client_id TO client_ref"
+m=$(expect_state proxy 42703 "SET ROLE alice; SELECT * FROM ct_cleanup($(pair $k))")
+grep -q 'waitlist_entries' <<<"$m" && grep -q 'client_id' <<<"$m" || fail "42703 does not name the table and column: $m"
+sql "p$p" -c "ALTER TABLE app.waitlist_entries RENAME COLUMN client_ref TO client_id"
+say "errors: 42501, 22004, 22023, P0002, 42703 and UC001 arrive with their SQLSTATE and the prefix '<schema>.ct_cleanup_plproxy_<function>(<n>): [<partition database>] REMOTE ERROR: '"
+
+# --- registration and settings on every partition --------------------------------
+for ((i = 0; i < parts; i++)); do
+    sql "p$i" -c "CREATE TABLE app.progress_notes (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                   client_id uuid NOT NULL, trainer_id uuid NOT NULL)" -c "ALTER TABLE app.progress_notes OWNER TO coach_app"
+done
+sql proxy -c "SELECT ct_cleanup_register('progress', 'app.progress_notes', 'client_id', 'trainer_id')" \
+          -c "SELECT ct_cleanup_set('receipts', 'off')" >/dev/null
+for ((i = 0; i < parts; i++)); do
+    [ "$(val "p$i" -c "SELECT category FROM ct_cleanup_rules WHERE target = 'app.progress_notes'::regclass")" = progress ] ||
+        fail "registration through the proxy missing on partition $i"
+    ok
+done
+m=$(expect_state proxy 42703 "SELECT ct_cleanup_register('progress', 'app.progress_notes', 'client_id', 'no_such_column')")
+grep -q 'no_such_column' <<<"$m" || fail "42703 does not name the column: $m"
+expect_state proxy 42501 "SET ROLE alice; SELECT ct_cleanup_unregister('app.progress_notes')" >/dev/null
+expect_state proxy 22023 "SELECT ct_cleanup_set('no_such_setting', 'x')" >/dev/null
+sql proxy -c "SELECT ct_cleanup_unregister('app.progress_notes')" >/dev/null
+for ((i = 0; i < parts; i++)); do
+    [ "$(val "p$i" -c "SELECT count(*) FROM ct_cleanup_rules WHERE target = 'app.progress_notes'::regclass")" = 0 ] ||
+        fail "unregistration through the proxy missing on partition $i"
+    ok
+done
+say "registry: register and unregister through the proxy applied on all $parts partitions; 42703, 42501, 22023 arrive"
+
+if [ "$parts" -lt 2 ]; then
+    say "SKIP: partial batches and a partition down need two partitions"
+    echo "SKIP: plproxy: partial batches and a partition down need PARTITIONS >= 2"
+    say "ok: $checks checks"
+    exit 0
+fi
+
+# --- a batch across partitions when one fails ------------------------------------
+# Two pairs, one per partition (the first on the lower partition).
+declare -A first_k
+for k in $(seq 15 $pairs); do
+    q=$(part_of $k); [ -n "${first_k[$q]:-}" ] || first_k[$q]=$k
+done
+ka=${first_k[0]} kb=${first_k[1]}
+[ -n "$ka" ] && [ -n "$kb" ] || fail "no pairs on partitions 0 and 1"
+two="ARRAY[md5('client-$ka')::uuid, md5('client-$kb')::uuid],
+     ARRAY[md5('trainer-$(( (ka - 1) % 6 + 1 ))')::uuid, md5('trainer-$(( (kb - 1) % 6 + 1 ))')::uuid]"
+ta=$(val proxy -c "SET ROLE alice" -c "SELECT total FROM ct_cleanup_preview($(pair "$ka"))")
+tb=$(val proxy -c "SET ROLE alice" -c "SELECT total FROM ct_cleanup_preview($(pair "$kb"))")
+# refused on partition 1 by its previews (an unknown trainer there): nothing committed on 0
+bad="ARRAY[md5('client-$ka')::uuid, md5('client-$kb')::uuid],
+     ARRAY[md5('trainer-$(( (ka - 1) % 6 + 1 ))')::uuid, md5('nobody')::uuid]"
+expect_state proxy P0002 "SET ROLE alice; SELECT * FROM ct_cleanup_many($bad, 'refused')" >/dev/null
+[ "$(val proxy -c "SET ROLE alice" -c "SELECT total FROM ct_cleanup_preview($(pair "$ka"))")" = "$ta" ] ||
+    fail "a batch refused on partition 1 committed on partition 0"
+ok
+# partition 1 cannot lock a table in time, after its preview: UC002 naming partition 0's commit
+sql p1 -c "ALTER DATABASE ct_part1 SET ct_cleanup.lock_timeout = '300ms'"
+PGHOST=$tmp/p1 PGPORT=${part_port[1]} PGUSER=postgres psql -X -q -d ct_part1 \
+    -c "BEGIN; LOCK TABLE app.alerts IN SHARE MODE; SELECT pg_sleep(30); COMMIT" >/dev/null 2>&1 &
+bg_pids+=($!)
+for _ in $(seq 50); do
+    [ "$(val p1 -c "SELECT count(*) FROM pg_locks WHERE relation = 'app.alerts'::regclass AND mode = 'ShareLock' AND granted")" = 1 ] && break
+    sleep 0.1
+done
+m=$(expect_state proxy UC002 "SET ROLE alice; SELECT * FROM ct_cleanup_many($two, 'partial')")
+grep -q "committed on partition(s) 0, then failed on partition 1" <<<"$m" || fail "UC002 message: $m"
+say "UC002 as the caller sees it: $m"
+kill "${bg_pids[-1]}" 2>/dev/null || true; wait "${bg_pids[-1]}" 2>/dev/null || true
+sql p1 -c "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = 'ct_part1' AND pid <> pg_backend_pid() AND query LIKE '%pg_sleep(30)%'" >/dev/null
+sql p1 -c "ALTER DATABASE ct_part1 RESET ct_cleanup.lock_timeout"
+[ "$(val proxy -c "SET ROLE alice" -c "SELECT total FROM ct_cleanup_preview($(pair "$ka"))")" = 0 ] || fail "partition 0's pair not committed"
+[ "$(val proxy -c "SET ROLE alice" -c "SELECT total FROM ct_cleanup_preview($(pair "$kb"))")" = "$tb" ] || fail "partition 1's pair changed"
+[ "$(val proxy -c "SET ROLE alice" -c "SELECT partition || ':' || total FROM ct_cleanup_audit_all() WHERE reason = 'partial'")" = "0:$ta" ] ||
+    fail "audit of the partial batch"
+ok
+r=$(val proxy -c "SET ROLE alice" -c "SELECT string_agg(total::text, ',') FROM ct_cleanup_many($two, 'partial again')")
+[ "$r" = "0,$tb" ] || fail "the retry of the partial batch returned totals '$r', expected '0,$tb'"
+ok
+say "partial batch: partition 0 committed ($ta rows, audited there), then partition 1 timed out: UC002 naming both; nothing changed on 1; the retry cleaned 0 + $tb rows"
+
+# --- a partition down ---------------------------------------------------------------
+k=$(for k in $(seq 1 $pairs); do [ "$(part_of $k)" = 1 ] && { echo $k; break; }; done)
+ko=$(for k in $(seq 1 $pairs); do [ "$(part_of $k)" = 0 ] && [ "$(val proxy -c "SET ROLE alice" -c "SELECT total FROM ct_cleanup_preview($(pair $k))")" != 0 ] && { echo $k; break; }; done)
+pg_ctlcluster 15 "ct_plproxy_p1_$$" stop -m fast
+m=$(expect_state proxy 08001 "SET ROLE alice; SELECT * FROM ct_cleanup($(pair "$k"))")
+grep -q 'partition 1 of server ct_cleanup is unreachable' <<<"$m" || fail "down partition: $m"
+say "08001 as the caller sees it: $m"
+down_batch="ARRAY[md5('client-$ko')::uuid, md5('client-$k')::uuid],
+            ARRAY[md5('trainer-$(( (ko - 1) % 6 + 1 ))')::uuid, md5('trainer-$(( (k - 1) % 6 + 1 ))')::uuid]"
+t0=$(val proxy -c "SET ROLE alice" -c "SELECT total FROM ct_cleanup_preview($(pair "$ko"))")
+expect_state proxy 08001 "SET ROLE alice; SELECT * FROM ct_cleanup_many($down_batch, 'down')" >/dev/null
+[ "$(val proxy -c "SET ROLE alice" -c "SELECT total FROM ct_cleanup_preview($(pair "$ko"))")" = "$t0" ] ||
+    fail "a batch with a pair on the down partition committed on partition 0"
+ok
+r=$(val proxy -c "SET ROLE alice" -c "SELECT total FROM ct_cleanup($(pair "$ko"), 'partition 1 down')")
+[ "$r" = "$t0" ] || fail "pair $ko on partition 0 while 1 is down: $r"
+ok
+expect_state proxy 08001 "SET ROLE alice; SELECT * FROM ct_cleanup_people('client')" >/dev/null
+pg_ctlcluster 15 "ct_plproxy_p1_$$" start
+r=$(val proxy -c "SET ROLE alice" -c "SELECT count(*) FROM ct_cleanup_people('client', NULL, 1000)")
+[ "$r" = "$(val single -c "SET ROLE alice" -c "SELECT count(*) FROM ct_cleanup_people('client', NULL, 1000)")" ] || fail "people after the restart: $r"
+ok
+say "partition down: its pairs get 08001 naming partition 1; a batch touching it commits nothing; partition 0's pairs are cleaned; after a restart all works"
+
+say "ok: $checks checks"
