@@ -45,6 +45,7 @@
 #include "ct_cleanup.h"
 
 #include "catalog/pg_type.h"
+#include "commands/extension.h"
 #include "commands/trigger.h"
 #include "nodes/parsenodes.h"
 #include "storage/lmgr.h"
@@ -265,6 +266,7 @@ ctc_build_registry(CtcCaller *c, LOCKMODE lockmode)
 	reg->alias_plans = palloc0(sizeof(SPIPlanPtr) * 2 * Max(reg->naliases, 1));
 	reg->has_explain = OidIsValid(get_relname_relid("ct_cleanup_alias", c->ext_schema));
 	reg->has_fingerprint = OidIsValid(get_relname_relid("ct_cleanup_replayed", c->ext_schema));
+	reg->custom_plans = OidIsValid(get_extension_oid("citus", true));
 	reg->watched = ctc_check_deferred(reg->rules, reg->nrules, &reg->nwatched,
 									  &reg->cross_cascades);
 	for (int i = 0; i < reg->nrules; i++)
@@ -312,6 +314,22 @@ ctc_build_registry(CtcCaller *c, LOCKMODE lockmode)
  */
 static Oid	ctc_many_types[3] = {UUIDARRAYOID, UUIDARRAYOID, INT8ARRAYOID};
 
+/*
+ * ctc_plan_options
+ *		The cursor options of a registry statement: with Citus in the
+ *		database every statement is planned with its values (Citus cannot
+ *		plan a distributed statement whose subqueries hold parameters, and
+ *		needs the values to route it to one shard); otherwise "generic"
+ *		forces the generic plan and the rest is left to the plan cache.
+ */
+static int
+ctc_plan_options(const CtcRegistry *reg, bool generic)
+{
+	if (reg->custom_plans)
+		return CURSOR_OPT_CUSTOM_PLAN;
+	return generic ? CURSOR_OPT_GENERIC_PLAN : 0;
+}
+
 SPIPlanPtr
 ctc_registry_plan(const CtcRegistry *reg, int rule, CtcStatement statement)
 {
@@ -325,7 +343,7 @@ ctc_registry_plan(const CtcRegistry *reg, int rule, CtcStatement statement)
 	if (reg->plans[slot] == NULL)
 		reg->plans[slot] = ctc_prepare(reg->sql[slot], single ? 2 : 3,
 									   single ? one : ctc_many_types,
-									   generic ? CURSOR_OPT_GENERIC_PLAN : 0);
+									   ctc_plan_options(reg, generic));
 	return reg->plans[slot];
 }
 
@@ -335,7 +353,7 @@ ctc_registry_cycle_plan(const CtcRegistry *reg)
 	Assert(reg->cycle_sql != NULL);
 	if (reg->cycle_plan == NULL)
 		((CtcRegistry *) reg)->cycle_plan = ctc_prepare(reg->cycle_sql, 3, ctc_many_types,
-														CURSOR_OPT_GENERIC_PLAN);
+														ctc_plan_options(reg, true));
 	return reg->cycle_plan;
 }
 
@@ -360,7 +378,7 @@ ctc_alias_plan(const CtcRegistry *reg, int alias, bool persons)
 	const CtcAlias *a = &reg->aliases[alias];
 
 	return ctc_kept_plan(&reg->alias_plans[2 * alias + (persons ? 1 : 0)],
-						 persons ? a->person_sql : a->sql, 1, CURSOR_OPT_GENERIC_PLAN);
+						 persons ? a->person_sql : a->sql, 1, ctc_plan_options(reg, true));
 }
 
 SPIPlanPtr
@@ -372,7 +390,7 @@ ctc_blocker_plan(const CtcRegistry *reg, int blocker, bool many)
 	if (many)
 		return ctc_kept_plan(slot, reg->blockers[blocker].sql[1], 3, 0);
 	if (*slot == NULL)
-		*slot = ctc_prepare(reg->blockers[blocker].sql[0], 2, one, CURSOR_OPT_GENERIC_PLAN);
+		*slot = ctc_prepare(reg->blockers[blocker].sql[0], 2, one, ctc_plan_options(reg, true));
 	return *slot;
 }
 

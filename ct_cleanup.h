@@ -311,6 +311,7 @@ typedef struct CtcRegistry
 	bool		has_explain;	/* the installed version has ct_cleanup_explain */
 	bool		has_fingerprint;	/* ... fingerprints (1.2): statements */
 									/* return row identities (CtcRowId) */
+	bool		custom_plans;	/* Citus is installed: plan with the values */
 	int			nblockers;		/* keys into registered tables no rule follows */
 	CtcBlocker *blockers;
 	SPIPlanPtr *blocker_plans;

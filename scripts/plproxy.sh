@@ -38,56 +38,19 @@ if ! [[ $parts =~ ^[0-9]+$ ]] || [ "$parts" -lt 1 ] || [ $((parts & (parts - 1))
     echo "plproxy: PARTITIONS must be a power of two, not '$parts'" >&2; exit 2
 fi
 
-tmp=$(mktemp -d /tmp/ct_cleanup_plproxy.XXXXXX)
-clusters=()
-bg_pids=()
-cleanup() {
-    for p in "${bg_pids[@]}"; do kill "$p" 2>/dev/null || true; done
-    for c in "${clusters[@]}"; do pg_dropcluster --stop 15 "$c" 2>/dev/null || true; done
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-fail() { echo "plproxy: FAILED: $*" >&2; exit 1; }
-say() { echo "plproxy: $*"; }
-checks=0
-ok() { checks=$((checks + 1)); }
+. "$repo/scripts/clusters.sh"
+clusters_begin plproxy 5700
 
 # The single node: pg_virtualenv's cluster, as given.
 single_host=$PGHOST single_port=$PGPORT single_user=${PGUSER:-postgres}
 single_pass=${PGPASSWORD:-}
 
-# A free port, not used by a listening socket or another cluster.
-used_ports=" "
-free_port() {
-    local p
-    for p in $(seq 5700 5899); do
-        case "$used_ports" in *" $p "*) continue ;; esac
-        if ! ss -Hltn "sport = :$p" 2>/dev/null | grep -q . &&
-           ! pg_lsclusters -h 2>/dev/null | awk '{ print $3 }' | grep -qx "$p"; then
-            used_ports="$used_ports$p "; echo "$p"; return 0
-        fi
-    done
-    return 1
-}
-
-# make_cluster NAME: a cluster with its socket in $tmp/NAME; prints its port.
-make_cluster() {
-    local name=$1 port dir=$tmp/$1
-    port=$(free_port) || fail "no free port"
-    mkdir -p "$dir"; chown postgres "$tmp" "$dir" 2>/dev/null || true
-    pg_createcluster 15 "ct_plproxy_${name}_$$" -p "$port" -d "$dir/data" -s "$dir" -e UTF8 \
-        --locale C.UTF-8 -- --auth-local=trust --auth-host=trust >/dev/null
-    clusters+=("ct_plproxy_${name}_$$")
-    pg_ctlcluster 15 "ct_plproxy_${name}_$$" start
-    echo "$port"
-}
-
-proxy_port=$(make_cluster proxy)
-clusters+=("ct_plproxy_proxy_$$")
+cluster_create proxy
+proxy_port=${port[proxy]}
 part_port=()
 for ((i = 0; i < parts; i++)); do
-    part_port[i]=$(make_cluster "p$i")
-    clusters+=("ct_plproxy_p${i}_$$")
+    cluster_create "p$i"
+    part_port[i]=${port[p$i]}
 done
 say "proxy on port $proxy_port, $parts partitions on ports ${part_port[*]}"
 
@@ -107,11 +70,6 @@ sql() {
 # One value (or rows, | separated) from a node.
 val() { local node=$1; shift; sql "$node" -At "$@"; }
 # SQLSTATE and message of a statement expected to fail: "STATE|message".
-err_of() {
-    local node=$1 stmt=$2 out
-    out=$(sql "$node" -At -v VERBOSITY=verbose -c "$stmt" 2>&1 >/dev/null) && { echo "no error"; return 0; }
-    printf '%s' "$out" | sed -n 's/^ERROR:  \([0-9A-Z]\{5\}\): \(.*\)$/\1|\2/p' | head -1
-}
 expect_state() {
     local node=$1 state=$2 stmt=$3 got
     got=$(err_of "$node" "$stmt")
@@ -445,7 +403,7 @@ say "partial batch: partition 0 committed ($ta rows, audited there), then partit
 # --- a partition down ---------------------------------------------------------------
 k=$(for k in $(seq 1 $pairs); do [ "$(part_of $k)" = 1 ] && { echo $k; break; }; done)
 ko=$(for k in $(seq 1 $pairs); do [ "$(part_of $k)" = 0 ] && [ "$(val proxy -c "SET ROLE alice" -c "SELECT total FROM ct_cleanup_preview($(pair $k))")" != 0 ] && { echo $k; break; }; done)
-pg_ctlcluster 15 "ct_plproxy_p1_$$" stop -m fast
+pg_ctlcluster 15 "$(cluster_name p1)" stop -m fast
 m=$(expect_state proxy 08001 "SET ROLE alice; SELECT * FROM ct_cleanup($(pair "$k"))")
 grep -q 'partition 1 of server ct_cleanup is unreachable' <<<"$m" || fail "down partition: $m"
 say "08001 as the caller sees it: $m"
@@ -460,7 +418,7 @@ r=$(val proxy -c "SET ROLE alice" -c "SELECT total FROM ct_cleanup($(pair "$ko")
 [ "$r" = "$t0" ] || fail "pair $ko on partition 0 while 1 is down: $r"
 ok
 expect_state proxy 08001 "SET ROLE alice; SELECT * FROM ct_cleanup_people('client')" >/dev/null
-pg_ctlcluster 15 "ct_plproxy_p1_$$" start
+pg_ctlcluster 15 "$(cluster_name p1)" start
 r=$(val proxy -c "SET ROLE alice" -c "SELECT count(*) FROM ct_cleanup_people('client', NULL, 1000)")
 [ "$r" = "$(val single -c "SET ROLE alice" -c "SELECT count(*) FROM ct_cleanup_people('client', NULL, 1000)")" ] || fail "people after the restart: $r"
 ok

@@ -7,7 +7,7 @@ set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 packages=(postgresql-15 postgresql-server-dev-15 postgresql-15-pgtap
           libtap-parser-sourcehandler-pgtap-perl postgresql-common
-          postgresql-15-wal2json make gcc chromium)
+          postgresql-15-wal2json postgresql-15-plproxy make gcc chromium)
 # Node.js for the dashboard (examples/dashboard): Debian's, unless one is there
 command -v node >/dev/null 2>&1 || packages+=(nodejs)
 command -v npm >/dev/null 2>&1 || packages+=(npm)

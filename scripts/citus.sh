@@ -1,0 +1,310 @@
+#!/usr/bin/env bash
+# ct_cleanup on Citus, distributed by client: a coordinator and two workers,
+# clusters of their own made with pg_createcluster under pg_virtualenv's
+# PG_CLUSTER_CONF_ROOT (shared_preload_libraries = citus) and dropped by this
+# script's trap.  Runs only where Citus is installed for PostgreSQL 15
+# (scripts/citus-build.sh builds it from source); otherwise it prints
+# "skipped: Citus not installed" and exits 3, which scripts/suites.sh counts
+# as neither passed nor failed.
+#
+#     pg_virtualenv -t -v 15 bash scripts/suites.sh citus
+#
+# The example application is generated on one node (examples/coaching), the
+# reference, and copied into the Citus layout (examples/citus/schema.sql:
+# the client id in every key, co-located tables, profiles a reference
+# table), registered by examples/citus/register.sql.  Checks:
+#   - every pair's preview equals the single node's;
+#   - a cleanup: exact counts, routed to one worker (one node in the
+#     remote commands, no two-phase commit), other pairs untouched, its
+#     audit row on the coordinator;
+#   - a batch over both workers: exact counts, one audit row per pair,
+#     committed with two-phase commit;
+#   - a worker failing mid-batch (an error on one shard; a worker backend
+#     terminated): nothing deleted on any worker, no audit row;
+#   - what fans out: an either rule on (sender_id, recipient_id) sends the
+#     delete to every shard;
+#   - rows a worker removes by ON DELETE CASCADE that no statement returns
+#     are not counted (the coordinator's statistics do not see them);
+#   - ct_cleanup.lock_timeout reaches the workers or not (printed).
+set -euo pipefail
+
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$repo"
+pkglib=$(/usr/lib/postgresql/15/bin/pg_config --pkglibdir)
+share=$(/usr/lib/postgresql/15/bin/pg_config --sharedir)
+if [ ! -f "$pkglib/citus.so" ] || [ ! -f "$share/extension/citus.control" ]; then
+    echo "skipped: Citus not installed (scripts/citus-build.sh builds it from source)"
+    exit 3
+fi
+
+. "$repo/scripts/clusters.sh"
+clusters_begin citus 5900
+for n in coord w1 w2; do
+    cluster_create "$n" -o shared_preload_libraries=citus -o max_prepared_transactions=20
+done
+db=ct_citus
+sql() {   # sql NODE [psql args]: NODE coord, w1, w2 or single
+    local node=$1; shift
+    if [ "$node" = single ]; then
+        psql -X -q -v ON_ERROR_STOP=1 -d ct_citus_single "$@"
+    else
+        PGHOST=$tmp/$node PGPORT=${port[$node]} PGUSER=postgres PGPASSWORD= \
+            psql -X -q -v ON_ERROR_STOP=1 -d "$db" "$@"
+    fi
+}
+val() { local node=$1; shift; sql "$node" -At "$@"; }
+
+for n in coord w1 w2; do
+    PGHOST=$tmp/$n PGPORT=${port[$n]} PGUSER=postgres createdb "$db"
+    sql "$n" -c "CREATE EXTENSION citus"
+done
+sql coord -c "SELECT citus_set_coordinator_host('$tmp/coord', ${port[coord]})" \
+          -c "SELECT citus_add_node('$tmp/w1', ${port[w1]})" \
+          -c "SELECT citus_add_node('$tmp/w2', ${port[w2]})" >/dev/null
+say "Citus $(val coord -c "SELECT extversion FROM pg_extension WHERE extname = 'citus'") on PostgreSQL $(val coord -c 'SHOW server_version'): coordinator on port ${port[coord]}, workers on ${port[w1]} and ${port[w2]}"
+
+# --- the data: generated on one node, copied into the Citus layout ---------------
+pairs=24
+createdb ct_citus_single
+sql single -f examples/coaching/schema.sql >/dev/null
+sql single -c 'CREATE EXTENSION ct_cleanup'
+sql single -f examples/coaching/register.sql >/dev/null
+sql single -v pairs=$pairs -v rows=6 -f examples/coaching/generate.sql >/dev/null
+sql coord -f examples/citus/schema.sql >/dev/null
+copy() {   # copy TABLE COLUMNS SELECT: from the single node into Citus
+    sql single -c "COPY ($3) TO STDOUT" | sql coord -c "COPY app.$1 ($2) FROM STDIN"
+}
+copy profiles "id, user_type, name, email, created_at" "SELECT id, user_type, name, email, created_at FROM app.profiles"
+copy user_settings "user_id, theme, timezone, locale, email_notifications, updated_at" \
+    "SELECT user_id, theme, timezone, locale, email_notifications, updated_at FROM app.user_settings"
+copy conversations "client_id, id, trainer_id, metadata, last_message_at, created_at" \
+    "SELECT client_id, id, trainer_id, metadata, last_message_at, created_at FROM app.conversations"
+copy messages "client_id, id, trainer_id, conversation_id, sender_id, recipient_id, body, sent_at" \
+    "SELECT c.client_id, m.id, c.trainer_id, m.conversation_id, m.sender_id, m.recipient_id, m.body, m.sent_at
+       FROM app.messages m JOIN app.conversations c ON c.id = m.conversation_id"
+copy message_read_status "client_id, message_id, user_id, read_at" \
+    "SELECT c.client_id, r.message_id, r.user_id, r.read_at FROM app.message_read_status r
+       JOIN app.messages m ON m.id = r.message_id JOIN app.conversations c ON c.id = m.conversation_id"
+copy discovery_calls "client_id, id, trainer_id, scheduled_at, status, created_at" \
+    "SELECT client_id, id, trainer_id, scheduled_at, status, created_at FROM app.discovery_calls"
+copy call_feedback "client_id, id, call_id, rating, comments, created_at" \
+    "SELECT d.client_id, f.id, f.call_id, f.rating, f.comments, f.created_at FROM app.call_feedback f
+       JOIN app.discovery_calls d ON d.id = f.call_id"
+copy feedback_responses "client_id, feedback_id, question_no, answer" \
+    "SELECT d.client_id, r.feedback_id, r.question_no, r.answer FROM app.feedback_responses r
+       JOIN app.call_feedback f ON f.id = r.feedback_id JOIN app.discovery_calls d ON d.id = f.call_id"
+copy call_notes "client_id, id, call_id, trainer_id, note, created_at" \
+    "SELECT d.client_id, n.id, n.call_id, n.trainer_id, n.note, n.created_at FROM app.call_notes n
+       JOIN app.discovery_calls d ON d.id = n.call_id"
+copy call_notifications "client_id, id, call_id, kind, send_at, sent_at" \
+    "SELECT d.client_id, n.id, n.call_id, n.kind, n.send_at, n.sent_at FROM app.call_notifications n
+       JOIN app.discovery_calls d ON d.id = n.call_id"
+copy feedback_notifications "client_id, id, call_id, scheduled_for" \
+    "SELECT d.client_id, n.id, n.call_id, n.scheduled_for FROM app.feedback_notifications n
+       JOIN app.discovery_calls d ON d.id = n.call_id"
+copy engagement_records "client_id, id, trainer_id, kind, created_at" \
+    "SELECT client_id, id, trainer_id, kind, created_at FROM app.engagement_records"
+copy coach_selection_requests "client_id, id, trainer_id, status, message, created_at" \
+    "SELECT client_id, id, trainer_id, status, message, created_at FROM app.coach_selection_requests"
+copy waitlist_entries "client_id, id, trainer_id, position, created_at" \
+    "SELECT client_id, id, trainer_id, position, created_at FROM app.waitlist_entries"
+copy alerts "client_id, id, trainer_id, user_id, related_user_id, kind, payload, created_at" \
+    "SELECT CASE WHEN u.user_type = 'client' THEN a.user_id ELSE a.related_user_id END, a.id,
+            CASE WHEN u.user_type = 'client' THEN a.related_user_id ELSE a.user_id END,
+            a.user_id, a.related_user_id, a.kind, a.payload, a.created_at
+       FROM app.alerts a JOIN app.profiles u ON u.id = a.user_id"
+sql coord -c "CREATE EXTENSION ct_cleanup" -f examples/citus/register.sql >/dev/null
+sql coord -c "CREATE ROLE ct_cleanup_admin NOLOGIN" -c "CREATE ROLE alice LOGIN IN ROLE ct_cleanup_admin" \
+    -c "GRANT EXECUTE ON FUNCTION ct_cleanup(uuid, uuid, text), ct_cleanup(uuid, uuid, text, text),
+            ct_cleanup_preview(uuid, uuid), ct_cleanup_many(uuid[], uuid[], text),
+            ct_cleanup_preview_many(uuid[], uuid[]) TO ct_cleanup_admin"
+sql single -c "CREATE ROLE ct_cleanup_admin NOLOGIN" -c "CREATE ROLE alice LOGIN IN ROLE ct_cleanup_admin" 2>/dev/null || true
+sql single -c "GRANT EXECUTE ON FUNCTION ct_cleanup(uuid, uuid, text), ct_cleanup(uuid, uuid, text, text),
+            ct_cleanup_preview(uuid, uuid), ct_cleanup_many(uuid[], uuid[], text),
+            ct_cleanup_preview_many(uuid[], uuid[]) TO ct_cleanup_admin"
+
+tables="conversations messages message_read_status discovery_calls call_feedback feedback_responses
+        call_notes call_notifications feedback_notifications engagement_records
+        coach_selection_requests waitlist_entries alerts"
+count_sql="SELECT concat_ws(' ', $(for t in $tables; do printf "(SELECT count(*) FROM app.%s)," "$t"; done | sed 's/,$//'))"
+a=$(val single -c "$count_sql"); b=$(val coord -c "$count_sql")
+[ "$a" = "$b" ] || fail "copied rows differ: single '$a', Citus '$b'"
+ok
+say "data: $pairs pairs copied, rows per table equal to the single node ($b)"
+
+worker_of() {   # worker_of K: the worker port holding client-K's shards
+    val coord -c "SELECT nodeport FROM citus_shards
+                   WHERE shardid = get_shard_id_for_distribution_column('app.messages', md5('client-$1')::uuid)"
+}
+pair() { echo "md5('client-$1')::uuid, md5('trainer-$(( ($1 - 1) % 6 + 1 ))')::uuid"; }
+cols="client_id, trainer_id, messages, conversations, read_receipts, discovery_calls, call_feedback,
+      feedback_responses, call_notes, call_notifications, engagement_records, coach_selection_requests,
+      waitlist_entries, alerts, feedback_notifications, other, total, details"
+
+# --- previews -------------------------------------------------------------------
+all_previews="SELECT string_agg(r::text, E'\n' ORDER BY k) FROM generate_series(1, $pairs) AS k,
+              LATERAL (SELECT $cols FROM ct_cleanup_preview(md5('client-' || k)::uuid,
+                                                            md5('trainer-' || ((k - 1) % 6 + 1))::uuid)) AS r"
+a=$(val single -c "SET ROLE alice" -c "$all_previews")
+b=$(val coord -c "SET ROLE alice" -c "$all_previews")
+[ -n "$a" ] && [ "$a" = "$b" ] || fail "previews on Citus differ:
+$(diff <(echo "$a") <(echo "$b") | head)"
+ok
+say "previews: all $pairs pairs equal to the single node"
+
+# --- one cleanup: routed to one worker ----------------------------------------------
+remote_log() {   # remote_log STATEMENT: its result; the remote commands Citus issued in $tmp/remote.log
+    sql coord -At -c "SET citus.log_remote_commands = on" -c "SET ROLE alice" -c "$1" 2>"$tmp/remote.log"
+}
+k=3
+before=$(val coord -c "$count_sql")
+a=$(val single -c "SET ROLE alice" -c "SELECT $cols FROM ct_cleanup($(pair $k), 'citus suite')")
+b=$(remote_log "SELECT $cols FROM ct_cleanup($(pair $k), 'citus suite')"); log=$(cat "$tmp/remote.log")
+after=$(val coord -c "$count_sql")
+[ "$a" = "$b" ] || fail "cleanup of pair $k: single '$a', Citus '$b'"
+ok
+read -r -a x <<<"$before"; read -r -a y <<<"$after"
+gone=0; for j in "${!x[@]}"; do gone=$((gone + x[j] - y[j])); done
+expected=$(echo "$a" | awk -F'|' '{ print $17 }')
+[ "$gone" = "$expected" ] || fail "Citus lost $gone rows, the single node's cleanup of pair $k counted $expected"
+ok
+audit=$(val coord -c "SELECT admin_role, total FROM ct_cleanup_audit WHERE reason = 'citus suite'")
+[ "$audit" = "alice|$expected" ] || fail "audit row on the coordinator: '$audit'"
+ok
+nodes=$(grep -o 'on server [^ ]*' <<<"$log" | sort -u | wc -l)
+deletes=$(grep -c 'issuing DELETE' <<<"$log" || true)
+prepares=$(grep -c 'PREPARE TRANSACTION' <<<"$log" || true)
+[ "$nodes" = 1 ] || fail "a single-pair cleanup reached $nodes nodes"
+[ "$prepares" = 0 ] || fail "a single-pair cleanup used two-phase commit"
+ok
+say "cleanup: pair $k, $expected rows as on the single node, $deletes DELETE commands on 1 worker (router queries), no two-phase commit, audit row on the coordinator"
+
+# --- bound to its preview ----------------------------------------------------------
+k=4
+fp=$(val coord -c "SET ROLE alice" -c "SELECT fingerprint FROM ct_cleanup_preview($(pair $k))")
+sql coord -c "INSERT INTO app.engagement_records (client_id, id, trainer_id, kind)
+              VALUES (md5('client-$k')::uuid, gen_random_uuid(), md5('trainer-$(( (k - 1) % 6 + 1 ))')::uuid, 'progress')"
+e=$(err_of coord "SET ROLE alice; SELECT * FROM ct_cleanup($(pair $k), 'bound', '$fp')")
+[ "${e%%|*}" = UC001 ] || fail "a changed pair with its old fingerprint: $e"
+fp=$(val coord -c "SET ROLE alice" -c "SELECT fingerprint FROM ct_cleanup_preview($(pair $k))")
+r=$(val coord -c "SET ROLE alice" -c "SELECT total FROM ct_cleanup($(pair $k), 'bound', '$fp')")
+[ "$r" = 34 ] || fail "the bound cleanup of pair $k deleted $r rows, expected 33 + 1"
+ok
+say "fingerprint: a changed pair is refused (UC001), its fresh preview's fingerprint cleans it (34 rows)"
+
+# --- a batch over both workers ---------------------------------------------------------
+declare -A on
+for k in $(seq 5 $pairs); do w=$(worker_of $k); [ -n "${on[$w]:-}" ] || on[$w]=$k; done
+[ ${#on[@]} -eq 2 ] || fail "the pairs 5..$pairs are not on both workers"
+ka=${on[${port[w1]}]} kb=${on[${port[w2]}]}
+batch="ARRAY[md5('client-$ka')::uuid, md5('client-$kb')::uuid],
+       ARRAY[md5('trainer-$(( (ka - 1) % 6 + 1 ))')::uuid, md5('trainer-$(( (kb - 1) % 6 + 1 ))')::uuid]"
+# a worker failing mid-batch: an error on one shard of the second worker
+shard=$(val coord -c "SELECT shard_name FROM citus_shards
+                       WHERE shardid = get_shard_id_for_distribution_column('app.alerts', md5('client-$kb')::uuid)")
+# (functions are created on the coordinator, which propagates them; the
+# trigger on the one shard is made on the worker)
+sql coord -c "CREATE FUNCTION public.ct_fail() RETURNS trigger LANGUAGE plpgsql AS \$\$
+             BEGIN RAISE EXCEPTION 'worker w2 fails mid-cleanup' USING ERRCODE = 'XX001'; END \$\$" \
+          -c "CREATE FUNCTION public.ct_slow() RETURNS trigger LANGUAGE plpgsql AS \$\$
+             BEGIN PERFORM pg_sleep(30); RETURN OLD; END \$\$"
+sql w2 -c "SET citus.enable_manual_changes_to_shards = on" -c "CREATE TRIGGER ct_fail BEFORE DELETE ON $shard FOR EACH ROW EXECUTE FUNCTION public.ct_fail()"
+before=$(val coord -c "$count_sql"); audits=$(val coord -c "SELECT count(*) FROM ct_cleanup_audit")
+e=$(err_of coord "SET ROLE alice; SELECT * FROM ct_cleanup_many($batch, 'fails')")
+[ "${e%%|*}" = XX001 ] || fail "a batch with a failing shard: $e"
+fail_state=${e%%|*}
+[ "$(val coord -c "$count_sql")" = "$before" ] || fail "a batch that failed on worker w2 deleted rows"
+[ "$(val coord -c "SELECT count(*) FROM ct_cleanup_audit")" = "$audits" ] || fail "a failed batch left an audit row"
+ok
+sql w2 -c "SET citus.enable_manual_changes_to_shards = on" -c "DROP TRIGGER ct_fail ON $shard"
+# a worker backend terminated while it deletes: the same
+sql w2 -c "SET citus.enable_manual_changes_to_shards = on" -c "CREATE TRIGGER ct_slow BEFORE DELETE ON $shard FOR EACH ROW EXECUTE FUNCTION public.ct_slow()"
+( sleep 1; for _ in $(seq 100); do
+      n=$(val w2 -c "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+                      WHERE datname = '$db' AND pid <> pg_backend_pid() AND wait_event = 'PgSleep'")
+      [ "$n" = 0 ] || break; sleep 0.1
+  done ) &
+bg_pids+=($!)
+e=$(err_of coord "SET ROLE alice; SELECT * FROM ct_cleanup_many($batch, 'killed')")
+wait "${bg_pids[-1]}" 2>/dev/null || true
+[ "$e" != "no error" ] || fail "a batch whose worker backend was terminated succeeded"
+[ "$(val coord -c "$count_sql")" = "$before" ] || fail "a batch whose worker backend was terminated deleted rows"
+[ "$(val coord -c "SELECT count(*) FROM ct_cleanup_audit")" = "$audits" ] || fail "a killed batch left an audit row"
+ok
+sql w2 -c "SET citus.enable_manual_changes_to_shards = on" -c "DROP TRIGGER ct_slow ON $shard"
+say "atomicity: a batch over both workers that fails on w2 (an error on shard $shard: $fail_state; its backend terminated: ${e%%|*}) deletes nothing on w1 and writes no audit row"
+
+a=$(val single -c "SET ROLE alice" -c "SELECT string_agg(r::text, E'\n') FROM (SELECT $cols FROM ct_cleanup_many($batch, 'batch')) AS r")
+b=$(remote_log "SELECT string_agg(r::text, E'\n') FROM (SELECT $cols FROM ct_cleanup_many($batch, 'batch')) AS r"); log=$(cat "$tmp/remote.log")
+[ -n "$a" ] && [ "$a" = "$b" ] || fail "ct_cleanup_many on Citus differs:
+$(diff <(echo "$a") <(echo "$b"))"
+ok
+[ "$(val coord -c "SELECT count(*) FROM ct_cleanup_audit WHERE reason = 'batch'")" = 2 ] || fail "batch audit rows"
+ok
+nodes=$(grep -o 'on server [^ ]*' <<<"$log" | sort -u | wc -l)
+prepares=$(grep -c 'PREPARE TRANSACTION' <<<"$log" || true)
+prepared_on=$(grep -B0 -A1 'PREPARE TRANSACTION' <<<"$log" | grep -o 'on server [^ ]*' | sort -u | wc -l)
+[ "$nodes" = 2 ] && [ "$prepared_on" = 2 ] || fail "a batch over both workers: $nodes nodes, PREPARE TRANSACTION on $prepared_on"
+ok
+say "batch: pairs $ka (w1) and $kb (w2) as on the single node, 2 audit rows on the coordinator, two-phase commit ($prepares PREPARE TRANSACTION, on both workers)"
+
+# --- rows removed behind ct_cleanup's statements on a worker -------------------------------
+# An application trigger: deleting a pair's waitlist entry deletes its
+# engagement records too, before ct_cleanup's own statement for them runs
+# (tables are deleted in reverse rule order).  One node sees those rows in
+# its statistics and counts them; the coordinator's statistics do not see
+# a worker's deletes.
+also="CREATE FUNCTION public.ct_also() RETURNS trigger LANGUAGE plpgsql AS \$\$
+      BEGIN EXECUTE format('DELETE FROM %s WHERE client_id = \$1 AND trainer_id = \$2', TG_ARGV[0])
+            USING OLD.client_id, OLD.trainer_id; RETURN OLD; END \$\$"
+sql coord -c "$also"
+sql single -c "$also" \
+    -c "CREATE TRIGGER ct_also AFTER DELETE ON app.waitlist_entries FOR EACH ROW EXECUTE FUNCTION public.ct_also('app.engagement_records')"
+k=8; w=$(worker_of $k); wn=w1; [ "$w" = "${port[w2]}" ] && wn=w2
+shard_of() { val coord -c "SELECT shard_name FROM citus_shards WHERE shardid = get_shard_id_for_distribution_column('$1', md5('client-$k')::uuid)"; }
+wait_shard=$(shard_of app.waitlist_entries); eng=$(shard_of app.engagement_records)
+sql "$wn" -c "SET citus.enable_manual_changes_to_shards = on" \
+    -c "CREATE TRIGGER ct_also AFTER DELETE ON $wait_shard FOR EACH ROW EXECUTE FUNCTION public.ct_also('$eng')"
+a=$(val single -c "SET ROLE alice" -c "SELECT engagement_records || '/' || total FROM ct_cleanup($(pair $k), 'trigger')")
+b=$(val coord -c "SET ROLE alice" -c "SELECT engagement_records || '/' || total FROM ct_cleanup($(pair $k), 'trigger')")
+left=$(val coord -c "SELECT count(*) FROM app.engagement_records WHERE client_id = md5('client-$k')::uuid")
+[ "$left" = 0 ] || fail "the trigger left $left engagement records"
+[ "$a" = "3/33" ] || fail "the single node counted engagement_records/total $a, expected 3/33"
+[ "$b" = "0/30" ] || fail "Citus counted engagement_records/total $b (expected 0/30: a worker's deletes are not in the coordinator's statistics)"
+ok
+sql "$wn" -c "SET citus.enable_manual_changes_to_shards = on" -c "DROP TRIGGER ct_also ON $wait_shard"
+say "behind the statements: a trigger on a worker deleted the pair's 3 engagement records before ct_cleanup's statement for them; one node counts them (engagement_records/total $a), Citus does not ($b)"
+
+# --- ct_cleanup.lock_timeout and the workers ----------------------------------------------
+k=9; shard=$(val coord -c "SELECT shard_name FROM citus_shards
+                            WHERE shardid = get_shard_id_for_distribution_column('app.alerts', md5('client-$k')::uuid)")
+w=$(worker_of $k); wn=w1; [ "$w" = "${port[w2]}" ] && wn=w2
+PGHOST=$tmp/$wn PGPORT=$w PGUSER=postgres psql -X -q -d "$db" -c "SET citus.enable_manual_changes_to_shards = on" \
+    -c "BEGIN; LOCK TABLE $shard IN SHARE MODE; SELECT pg_sleep(20); COMMIT" >/dev/null 2>"$tmp/lock.err" &
+bg_pids+=($!)
+locked=0
+for _ in $(seq 50); do
+    [ "$(val "$wn" -c "SELECT count(*) FROM pg_locks WHERE relation = '$shard'::regclass AND mode = 'ShareLock' AND granted")" = 1 ] && { locked=1; break; }
+    sleep 0.1
+done
+[ "$locked" = 1 ] || fail "could not lock $shard on $wn: $(cat "$tmp/lock.err")"
+t0=$(date +%s%N)
+e=$(err_of coord "SET ct_cleanup.lock_timeout = '500ms'; SET statement_timeout = '5s'; SET ROLE alice; SELECT * FROM ct_cleanup($(pair $k), 'lock')")
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+kill "${bg_pids[-1]}" 2>/dev/null || true
+val "$wn" -c "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = '$db' AND pid <> pg_backend_pid() AND wait_event = 'PgSleep'" >/dev/null
+say "lock_timeout: with a shard of pair $k locked on $wn, ct_cleanup.lock_timeout = 500ms, statement_timeout = 5s: ${e%%|*} after $ms ms (${e#*|})"
+echo "$e" > "$tmp/lock_result"
+case "${e%%|*}" in 55P03|57014) ok ;; *) fail "a cleanup waiting for a worker's lock: $e" ;; esac
+
+# --- what fans out: an either rule ------------------------------------------------------
+sql coord -c "SELECT ct_cleanup_register_either('messages', 'app.messages', 'sender_id', 'recipient_id')" >/dev/null 2>&1
+k=7
+remote_log "SELECT total FROM ct_cleanup_preview($(pair $k))" >/dev/null; log=$(cat "$tmp/remote.log")
+tasks=$(grep -c 'issuing SELECT.*app\.messages_' <<<"$log" || true)
+shards=$(val coord -c "SELECT count(*) FROM citus_shards WHERE table_name = 'app.messages'::regclass")
+[ "$tasks" -ge "$shards" ] || fail "an either rule on (sender_id, recipient_id) reached $tasks of $shards shards"
+ok
+say "fan-out: an either rule on (sender_id, recipient_id) sends its statement to all $shards shards of app.messages ($tasks shard commands); pair rules on (client_id, trainer_id) go to one"
+
+say "ok: $checks checks"

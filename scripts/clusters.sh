@@ -1,0 +1,65 @@
+# Sourced by the suites that need PostgreSQL clusters of their own inside
+# pg_virtualenv (scripts/plproxy.sh, scripts/citus.sh):
+#
+#     . scripts/clusters.sh
+#     clusters_begin LABEL FIRST_PORT    # a temporary directory, the trap
+#     cluster_create NAME [-o setting=value ...]
+#
+# Each cluster is 15/ct_LABEL_NAME_PID, made with pg_createcluster (under
+# pg_virtualenv's PG_CLUSTER_CONF_ROOT), with its socket in $tmp/NAME, trust
+# authentication and C.UTF-8; port[NAME] is its port (the first free one
+# from FIRST_PORT on).  The trap kills the background jobs in bg_pids, then
+# stops and drops every cluster made, then removes $tmp.  Also: say, fail
+# (exits 1), ok (counts checks) and err_of NODE STATEMENT ("SQLSTATE|message"
+# of a statement expected to fail, through the suite's own function "sql").
+
+clusters_label=
+clusters_first_port=
+clusters_made=()
+bg_pids=()
+declare -A port
+checks=0
+
+say() { echo "$clusters_label: $*"; }
+fail() { echo "$clusters_label: FAILED: $*" >&2; exit 1; }
+ok() { checks=$((checks + 1)); }
+
+clusters_begin() {
+    clusters_label=$1 clusters_first_port=$2
+    tmp=$(mktemp -d "/tmp/ct_cleanup_$1.XXXXXX")
+    chown postgres "$tmp" 2>/dev/null || true
+    trap clusters_end EXIT
+}
+
+clusters_end() {
+    local p c
+    for p in "${bg_pids[@]}"; do kill "$p" 2>/dev/null || true; done
+    for c in "${clusters_made[@]}"; do pg_dropcluster --stop 15 "$c" 2>/dev/null || true; done
+    rm -rf "$tmp"
+}
+
+cluster_name() { echo "ct_${clusters_label}_$1_$$"; }
+
+cluster_create() {
+    local name=$1 p found=
+    shift
+    for p in $(seq "$clusters_first_port" $((clusters_first_port + 199))); do
+        if ! ss -Hltn "sport = :$p" 2>/dev/null | grep -q . &&
+           ! pg_lsclusters -h 2>/dev/null | awk '{ print $3 }' | grep -qx "$p"; then
+            found=$p; break
+        fi
+    done
+    [ -n "$found" ] || fail "no free port from $clusters_first_port on"
+    port[$name]=$found
+    mkdir -p "$tmp/$name"; chown postgres "$tmp/$name" 2>/dev/null || true
+    pg_createcluster 15 "$(cluster_name "$name")" -p "$found" -d "$tmp/$name/data" -s "$tmp/$name" \
+        -e UTF8 --locale C.UTF-8 "$@" -- --auth-local=trust --auth-host=trust >/dev/null
+    clusters_made+=("$(cluster_name "$name")")
+    pg_ctlcluster 15 "$(cluster_name "$name")" start
+}
+
+err_of() {
+    local node=$1 stmt=$2 out
+    out=$(sql "$node" -At -v VERBOSITY=verbose -c "$stmt" 2>&1 >/dev/null) && { echo "no error"; return 0; }
+    printf '%s' "$out" | sed -n 's/^ERROR:  \([0-9A-Z]\{5\}\): \(.*\)$/\1|\2/p' | head -1
+}
