@@ -71,48 +71,11 @@ sql single -c 'CREATE EXTENSION ct_cleanup'
 sql single -f examples/coaching/register.sql >/dev/null
 sql single -v pairs=$pairs -v rows=6 -f examples/coaching/generate.sql >/dev/null
 sql coord -f examples/citus/schema.sql >/dev/null
-copy() {   # copy TABLE COLUMNS SELECT: from the single node into Citus
-    sql single -c "COPY ($3) TO STDOUT" | sql coord -c "COPY app.$1 ($2) FROM STDIN"
-}
-copy profiles "id, user_type, name, email, created_at" "SELECT id, user_type, name, email, created_at FROM app.profiles"
-copy user_settings "user_id, theme, timezone, locale, email_notifications, updated_at" \
-    "SELECT user_id, theme, timezone, locale, email_notifications, updated_at FROM app.user_settings"
-copy conversations "client_id, id, trainer_id, metadata, last_message_at, created_at" \
-    "SELECT client_id, id, trainer_id, metadata, last_message_at, created_at FROM app.conversations"
-copy messages "client_id, id, trainer_id, conversation_id, sender_id, recipient_id, body, sent_at" \
-    "SELECT c.client_id, m.id, c.trainer_id, m.conversation_id, m.sender_id, m.recipient_id, m.body, m.sent_at
-       FROM app.messages m JOIN app.conversations c ON c.id = m.conversation_id"
-copy message_read_status "client_id, message_id, user_id, read_at" \
-    "SELECT c.client_id, r.message_id, r.user_id, r.read_at FROM app.message_read_status r
-       JOIN app.messages m ON m.id = r.message_id JOIN app.conversations c ON c.id = m.conversation_id"
-copy discovery_calls "client_id, id, trainer_id, scheduled_at, status, created_at" \
-    "SELECT client_id, id, trainer_id, scheduled_at, status, created_at FROM app.discovery_calls"
-copy call_feedback "client_id, id, call_id, rating, comments, created_at" \
-    "SELECT d.client_id, f.id, f.call_id, f.rating, f.comments, f.created_at FROM app.call_feedback f
-       JOIN app.discovery_calls d ON d.id = f.call_id"
-copy feedback_responses "client_id, feedback_id, question_no, answer" \
-    "SELECT d.client_id, r.feedback_id, r.question_no, r.answer FROM app.feedback_responses r
-       JOIN app.call_feedback f ON f.id = r.feedback_id JOIN app.discovery_calls d ON d.id = f.call_id"
-copy call_notes "client_id, id, call_id, trainer_id, note, created_at" \
-    "SELECT d.client_id, n.id, n.call_id, n.trainer_id, n.note, n.created_at FROM app.call_notes n
-       JOIN app.discovery_calls d ON d.id = n.call_id"
-copy call_notifications "client_id, id, call_id, kind, send_at, sent_at" \
-    "SELECT d.client_id, n.id, n.call_id, n.kind, n.send_at, n.sent_at FROM app.call_notifications n
-       JOIN app.discovery_calls d ON d.id = n.call_id"
-copy feedback_notifications "client_id, id, call_id, scheduled_for" \
-    "SELECT d.client_id, n.id, n.call_id, n.scheduled_for FROM app.feedback_notifications n
-       JOIN app.discovery_calls d ON d.id = n.call_id"
-copy engagement_records "client_id, id, trainer_id, kind, created_at" \
-    "SELECT client_id, id, trainer_id, kind, created_at FROM app.engagement_records"
-copy coach_selection_requests "client_id, id, trainer_id, status, message, created_at" \
-    "SELECT client_id, id, trainer_id, status, message, created_at FROM app.coach_selection_requests"
-copy waitlist_entries "client_id, id, trainer_id, position, created_at" \
-    "SELECT client_id, id, trainer_id, position, created_at FROM app.waitlist_entries"
-copy alerts "client_id, id, trainer_id, user_id, related_user_id, kind, payload, created_at" \
-    "SELECT CASE WHEN u.user_type = 'client' THEN a.user_id ELSE a.related_user_id END, a.id,
-            CASE WHEN u.user_type = 'client' THEN a.related_user_id ELSE a.user_id END,
-            a.user_id, a.related_user_id, a.kind, a.payload, a.created_at
-       FROM app.alerts a JOIN app.profiles u ON u.id = a.user_id"
+# examples/citus/copy.txt: per table, its columns and the query over the single
+# node's tables that gives them (the client and trainer of every row)
+while IFS='|' read -r table columns query; do
+    sql single -c "COPY ($query) TO STDOUT" | sql coord -c "COPY app.$table ($columns) FROM STDIN"
+done < examples/citus/copy.txt
 sql coord -c "CREATE EXTENSION ct_cleanup" -f examples/citus/register.sql >/dev/null
 sql coord -c "CREATE ROLE ct_cleanup_admin NOLOGIN" -c "CREATE ROLE alice LOGIN IN ROLE ct_cleanup_admin" \
     -c "GRANT EXECUTE ON FUNCTION ct_cleanup(uuid, uuid, text), ct_cleanup(uuid, uuid, text, text),
@@ -123,10 +86,6 @@ sql single -c "GRANT EXECUTE ON FUNCTION ct_cleanup(uuid, uuid, text), ct_cleanu
             ct_cleanup_preview(uuid, uuid), ct_cleanup_many(uuid[], uuid[], text),
             ct_cleanup_preview_many(uuid[], uuid[]) TO ct_cleanup_admin"
 
-tables="conversations messages message_read_status discovery_calls call_feedback feedback_responses
-        call_notes call_notifications feedback_notifications engagement_records
-        coach_selection_requests waitlist_entries alerts"
-count_sql="SELECT concat_ws(' ', $(for t in $tables; do printf "(SELECT count(*) FROM app.%s)," "$t"; done | sed 's/,$//'))"
 a=$(val single -c "$count_sql"); b=$(val coord -c "$count_sql")
 [ "$a" = "$b" ] || fail "copied rows differ: single '$a', Citus '$b'"
 ok
@@ -136,15 +95,9 @@ worker_of() {   # worker_of K: the worker port holding client-K's shards
     val coord -c "SELECT nodeport FROM citus_shards
                    WHERE shardid = get_shard_id_for_distribution_column('app.messages', md5('client-$1')::uuid)"
 }
-pair() { echo "md5('client-$1')::uuid, md5('trainer-$(( ($1 - 1) % 6 + 1 ))')::uuid"; }
-cols="client_id, trainer_id, messages, conversations, read_receipts, discovery_calls, call_feedback,
-      feedback_responses, call_notes, call_notifications, engagement_records, coach_selection_requests,
-      waitlist_entries, alerts, feedback_notifications, other, total, details"
 
 # --- previews -------------------------------------------------------------------
-all_previews="SELECT string_agg(r::text, E'\n' ORDER BY k) FROM generate_series(1, $pairs) AS k,
-              LATERAL (SELECT $cols FROM ct_cleanup_preview(md5('client-' || k)::uuid,
-                                                            md5('trainer-' || ((k - 1) % 6 + 1))::uuid)) AS r"
+all_previews=$(previews_sql $pairs)
 a=$(val single -c "SET ROLE alice" -c "$all_previews")
 b=$(val coord -c "SET ROLE alice" -c "$all_previews")
 [ -n "$a" ] && [ "$a" = "$b" ] || fail "previews on Citus differ:

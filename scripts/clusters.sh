@@ -12,6 +12,10 @@
 # stops and drops every cluster made, then removes $tmp.  Also: say, fail
 # (exits 1), ok (counts checks) and err_of NODE STATEMENT ("SQLSTATE|message"
 # of a statement expected to fail, through the suite's own function "sql").
+# For the example application (examples/coaching/generate.sql, 6 trainers
+# for 24 pairs): pair K (its ids as SQL), $cols (the result's columns but
+# audit_id and fingerprint, which differ between databases), $count_sql
+# (rows per interaction table) and previews_sql PAIRS (every pair's preview).
 
 clusters_label=
 clusters_first_port=
@@ -62,4 +66,18 @@ err_of() {
     local node=$1 stmt=$2 out
     out=$(sql "$node" -At -v VERBOSITY=verbose -c "$stmt" 2>&1 >/dev/null) && { echo "no error"; return 0; }
     printf '%s' "$out" | sed -n 's/^ERROR:  \([0-9A-Z]\{5\}\): \(.*\)$/\1|\2/p' | head -1
+}
+
+pair() { echo "md5('client-$1')::uuid, md5('trainer-$(( ($1 - 1) % 6 + 1 ))')::uuid"; }
+cols="client_id, trainer_id, messages, conversations, read_receipts, discovery_calls, call_feedback,
+      feedback_responses, call_notes, call_notifications, engagement_records, coach_selection_requests,
+      waitlist_entries, alerts, feedback_notifications, other, total, details"
+count_sql="SELECT concat_ws(' ', $(for t in conversations messages message_read_status discovery_calls \
+        call_feedback feedback_responses call_notes call_notifications feedback_notifications \
+        engagement_records coach_selection_requests waitlist_entries alerts; do
+    printf "(SELECT count(*) FROM app.%s)," "$t"; done | sed 's/,$//'))"
+previews_sql() {
+    echo "SELECT string_agg(r::text, E'\n' ORDER BY k) FROM generate_series(1, $1) AS k,
+          LATERAL (SELECT $cols FROM ct_cleanup_preview(md5('client-' || k)::uuid,
+                                                        md5('trainer-' || ((k - 1) % 6 + 1))::uuid)) AS r"
 }

@@ -129,15 +129,9 @@ sql proxy -c "CREATE EXTENSION plproxy" -c "CREATE EXTENSION ct_cleanup_plproxy"
 [ "$(val proxy -c 'SELECT ct_cleanup_partitions()')" = "$parts" ] || fail "ct_cleanup_partitions() is not $parts"
 ok
 
-# The pair k of the example: client-k with trainer ((k-1) % T) + 1, T = 6.
-pair() { echo "md5('client-$1')::uuid, md5('trainer-$(( ($1 - 1) % 6 + 1 ))')::uuid"; }
 part_of() { val proxy -c "SELECT ct_cleanup_partition(md5('client-$1')::uuid)"; }
 
 # --- placement ---------------------------------------------------------------
-tables="conversations messages message_read_status discovery_calls call_feedback feedback_responses
-        call_notes call_notifications feedback_notifications engagement_records
-        coach_selection_requests waitlist_entries alerts"
-count_sql="SELECT concat_ws(' ', $(for t in $tables; do printf "(SELECT count(*) FROM app.%s)," "$t"; done | sed 's/,$//'))"
 single_counts=$(val single -c "$count_sql")
 sum=()
 for ((i = 0; i < parts; i++)); do
@@ -159,12 +153,7 @@ ok
 say "placement: every pair's rows on its partition only; $parts partitions add up to the single node ($single_counts)"
 
 # --- previews, people, is_admin: equal to the single node ---------------------
-cols="client_id, trainer_id, messages, conversations, read_receipts, discovery_calls, call_feedback,
-      feedback_responses, call_notes, call_notifications, engagement_records, coach_selection_requests,
-      waitlist_entries, alerts, feedback_notifications, other, total, details"
-all_previews="SELECT string_agg(r::text, E'\n' ORDER BY k) FROM generate_series(1, $pairs) AS k,
-              LATERAL (SELECT $cols FROM ct_cleanup_preview(md5('client-' || k)::uuid,
-                                                            md5('trainer-' || ((k - 1) % 6 + 1))::uuid)) AS r"
+all_previews=$(previews_sql $pairs)
 a=$(val single -c "SET ROLE alice" -c "$all_previews")
 b=$(val proxy -c "SET ROLE alice" -c "$all_previews")
 [ -n "$a" ] && [ "$a" = "$b" ] || fail "previews through the proxy differ from the single node:
