@@ -77,6 +77,7 @@ while IFS='|' read -r table columns query; do
     sql single -c "COPY ($query) TO STDOUT" | sql coord -c "COPY app.$table ($columns) FROM STDIN"
 done < examples/citus/copy.txt
 sql coord -c "CREATE EXTENSION ct_cleanup" -f examples/citus/register.sql >/dev/null
+say "ct_cleanup created on the coordinator; on the workers: $(val w1 -c "SELECT coalesce(max(extversion), 'absent') FROM pg_extension WHERE extname = 'ct_cleanup'") (w1), $(val w2 -c "SELECT coalesce(max(extversion), 'absent') FROM pg_extension WHERE extname = 'ct_cleanup'") (w2)"
 sql coord -c "CREATE ROLE ct_cleanup_admin NOLOGIN" -c "CREATE ROLE alice LOGIN IN ROLE ct_cleanup_admin" \
     -c "GRANT EXECUTE ON FUNCTION ct_cleanup(uuid, uuid, text), ct_cleanup(uuid, uuid, text, text),
             ct_cleanup_preview(uuid, uuid), ct_cleanup_many(uuid[], uuid[], text),
@@ -249,6 +250,14 @@ val "$wn" -c "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHER
 say "lock_timeout: with a shard of pair $k locked on $wn, ct_cleanup.lock_timeout = 500ms, statement_timeout = 5s: ${e%%|*} after $ms ms (${e#*|})"
 echo "$e" > "$tmp/lock_result"
 case "${e%%|*}" in 55P03|57014) ok ;; *) fail "a cleanup waiting for a worker's lock: $e" ;; esac
+
+# --- a call on a worker: Citus created ct_cleanup there, with an empty registry ------------
+k=10
+a=$(val coord -c "SET ROLE alice" -c "SELECT total FROM ct_cleanup_preview($(pair $k))")
+b=$(val w1 -c "SELECT total || '/' || (SELECT count(*) FROM ct_cleanup_rules) FROM ct_cleanup_preview($(pair $k))")
+[ "$a" -gt 0 ] && [ "$b" = "0/0" ] || fail "pair $k: coordinator $a rows, worker w1 total/rules $b"
+ok
+say "on a worker: ct_cleanup exists (Citus propagated it) with no rules: a preview of pair $k counts 0 there, $a on the coordinator"
 
 # --- what fans out: an either rule ------------------------------------------------------
 sql coord -c "SELECT ct_cleanup_register_either('messages', 'app.messages', 'sender_id', 'recipient_id')" >/dev/null 2>&1
