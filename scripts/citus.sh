@@ -42,11 +42,14 @@ clusters_begin citus 5900
 for n in coord w1 w2; do
     cluster_create "$n" -o shared_preload_libraries=citus -o max_prepared_transactions=20
 done
+# the single-node reference: a cluster of its own too (its roles must not outlive the suite)
+cluster_create single
 db=ct_citus
 sql() {   # sql NODE [psql args]: NODE coord, w1, w2 or single
     local node=$1; shift
     if [ "$node" = single ]; then
-        psql -X -q -v ON_ERROR_STOP=1 -d ct_citus_single "$@"
+        PGHOST=$tmp/single PGPORT=${port[single]} PGUSER=postgres PGPASSWORD= \
+            psql -X -q -v ON_ERROR_STOP=1 -d ct_citus_single "$@"
     else
         PGHOST=$tmp/$node PGPORT=${port[$node]} PGUSER=postgres PGPASSWORD= \
             psql -X -q -v ON_ERROR_STOP=1 -d "$db" "$@"
@@ -65,7 +68,7 @@ say "Citus $(val coord -c "SELECT extversion FROM pg_extension WHERE extname = '
 
 # --- the data: generated on one node, copied into the Citus layout ---------------
 pairs=24
-createdb ct_citus_single
+PGHOST=$tmp/single PGPORT=${port[single]} PGUSER=postgres createdb ct_citus_single
 sql single -f examples/coaching/schema.sql >/dev/null
 sql single -c 'CREATE EXTENSION ct_cleanup'
 sql single -f examples/coaching/register.sql >/dev/null
@@ -82,7 +85,7 @@ sql coord -c "CREATE ROLE ct_cleanup_admin NOLOGIN" -c "CREATE ROLE alice LOGIN 
     -c "GRANT EXECUTE ON FUNCTION ct_cleanup(uuid, uuid, text), ct_cleanup(uuid, uuid, text, text),
             ct_cleanup_preview(uuid, uuid), ct_cleanup_many(uuid[], uuid[], text),
             ct_cleanup_preview_many(uuid[], uuid[]) TO ct_cleanup_admin"
-sql single -c "CREATE ROLE ct_cleanup_admin NOLOGIN" -c "CREATE ROLE alice LOGIN IN ROLE ct_cleanup_admin" 2>/dev/null || true
+sql single -c "CREATE ROLE ct_cleanup_admin NOLOGIN" -c "CREATE ROLE alice LOGIN IN ROLE ct_cleanup_admin"
 sql single -c "GRANT EXECUTE ON FUNCTION ct_cleanup(uuid, uuid, text), ct_cleanup(uuid, uuid, text, text),
             ct_cleanup_preview(uuid, uuid), ct_cleanup_many(uuid[], uuid[], text),
             ct_cleanup_preview_many(uuid[], uuid[]) TO ct_cleanup_admin"

@@ -2,8 +2,8 @@
 # ct_cleanup sharded by client with PL/Proxy (ct_cleanup_plproxy, CONTRACT
 # §10): one proxy and PARTITIONS partitions (default 2, a power of two), each
 # a cluster of its own made with pg_createcluster under pg_virtualenv's
-# PG_CLUSTER_CONF_ROOT and dropped by this script's trap.  The single-node
-# reference is a database in pg_virtualenv's own cluster with the same data.
+# PG_CLUSTER_CONF_ROOT and dropped by this script's trap, and so is the
+# single-node reference with the same data.
 #
 #     pg_virtualenv -t -v 15 bash scripts/suites.sh plproxy
 #     PARTITIONS=4 pg_virtualenv -t -v 15 bash scripts/suites.sh plproxy
@@ -41,10 +41,10 @@ fi
 . "$repo/scripts/clusters.sh"
 clusters_begin plproxy 5700
 
-# The single node: pg_virtualenv's cluster, as given.
-single_host=$PGHOST single_port=$PGPORT single_user=${PGUSER:-postgres}
-single_pass=${PGPASSWORD:-}
-
+# The single node too is a cluster of its own: the roles every node needs
+# (alice, bob, authenticator...) are cluster-wide and must not outlive the suite.
+cluster_create single
+single_host=$tmp/single single_port=${port[single]} single_user=postgres single_pass=
 cluster_create proxy
 proxy_port=${port[proxy]}
 part_port=()
@@ -218,8 +218,6 @@ as_web() {   # as_web NODE SUB STATEMENT: one request as PostgREST makes it
                     psql -X -q -At -v ON_ERROR_STOP=1 -v VERBOSITY=verbose -d ct_proxy -c "$pre $stmt; COMMIT;" ;;
     esac
 }
-# pg_virtualenv's cluster asks for a password over TCP: give authenticator the same one
-sql single -c "ALTER ROLE authenticator PASSWORD '$single_pass'" 2>/dev/null || true
 k=5
 a=$(as_web single "$admin_uid" "SELECT $cols FROM ct_cleanup($(pair $k), 'web request')" | tail -1)
 b=$(as_web proxy "$admin_uid" "SELECT $cols FROM ct_cleanup($(pair $k), 'web request')" | tail -1)
