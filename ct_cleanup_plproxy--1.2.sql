@@ -308,6 +308,27 @@ AS $$
            END;
 $$;
 
+COMMENT ON FUNCTION @extschema@.ct_cleanup_plproxy_is_admin(name, text[], text[]) IS
+    'ct_cleanup_is_admin() on every partition, as proxy_role with the request settings (internal)';
+COMMENT ON FUNCTION @extschema@.ct_cleanup_plproxy_preview(integer, name, text[], text[], uuid, uuid) IS
+    'ct_cleanup_preview on partition part (internal)';
+COMMENT ON FUNCTION @extschema@.ct_cleanup_plproxy_cleanup(integer, name, text[], text[], uuid, uuid, text) IS
+    'ct_cleanup(client, trainer, reason) on partition part, in autocommit there (internal)';
+COMMENT ON FUNCTION @extschema@.ct_cleanup_plproxy_cleanup(integer, name, text[], text[], uuid, uuid, text, text) IS
+    'ct_cleanup(client, trainer, reason, fingerprint) on partition part, in autocommit there (internal)';
+COMMENT ON FUNCTION @extschema@.ct_cleanup_plproxy_preview_many(integer, name, text[], text[], uuid[], uuid[]) IS
+    'ct_cleanup_preview_many on partition part (internal)';
+COMMENT ON FUNCTION @extschema@.ct_cleanup_plproxy_many(integer, name, text[], text[], uuid[], uuid[], text) IS
+    'ct_cleanup_many(clients, trainers, reason) on partition part, in autocommit there (internal)';
+COMMENT ON FUNCTION @extschema@.ct_cleanup_plproxy_many(integer, name, text[], text[], uuid[], uuid[], text, text[]) IS
+    'ct_cleanup_many(clients, trainers, reason, fingerprints) on partition part, in autocommit there (internal)';
+COMMENT ON FUNCTION @extschema@.ct_cleanup_plproxy_people(name, text[], text[], text, text, integer) IS
+    'ct_cleanup_people on every partition (internal)';
+COMMENT ON FUNCTION @extschema@.ct_cleanup_plproxy_audit(integer, name, text[], text[]) IS
+    'The ct_cleanup_audit rows of partition part that proxy_role may read (internal)';
+COMMENT ON FUNCTION @extschema@.ct_cleanup_plproxy_registry(name, text, text, text, text, text) IS
+    'A registration or settings call on every partition, each in autocommit (internal)';
+
 ------------------------------------------------------------------------------
 -- What users call: the names, arguments and results of one node
 ------------------------------------------------------------------------------

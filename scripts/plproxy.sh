@@ -128,6 +128,12 @@ sql proxy -c "CREATE EXTENSION plproxy" -c "CREATE EXTENSION ct_cleanup_plproxy"
             ct_cleanup_preview_many(uuid[], uuid[]) TO ct_cleanup_admin, bob, carol, authenticated"
 [ "$(val proxy -c 'SELECT ct_cleanup_partitions()')" = "$parts" ] || fail "ct_cleanup_partitions() is not $parts"
 ok
+uncommented=$(val proxy -c "SELECT string_agg(p.oid::regprocedure::text, ', ') FROM pg_proc AS p
+    JOIN pg_depend AS d ON d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e'
+    JOIN pg_extension AS e ON e.oid = d.refobjid AND e.extname = 'ct_cleanup_plproxy'
+    WHERE obj_description(p.oid, 'pg_proc') IS NULL")
+[ -z "$uncommented" ] || fail "functions of ct_cleanup_plproxy without a comment: $uncommented"
+ok
 
 part_of() { val proxy -c "SELECT ct_cleanup_partition(md5('client-$1')::uuid)"; }
 
