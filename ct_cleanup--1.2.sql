@@ -1353,13 +1353,13 @@ REVOKE ALL ON FUNCTION @extschema@.ct_cleanup_replay(jsonb) FROM PUBLIC;
 -- Calls through PL/Proxy (ct_cleanup_plproxy in a proxy database)
 ------------------------------------------------------------------------------
 
--- No SET clause, on purpose: the request settings it sets are local to the
--- transaction, and a SET clause would undo them when it returns.  It names
--- everything it uses in C, so no search_path can change what it does.
+-- The request settings it sets are local to the transaction; the SET clause
+-- restores only search_path when it returns.
 CREATE FUNCTION @extschema@.ct_cleanup_remote(proxy_role name, setting_names text[],
                                               setting_values text[], value anyelement)
 RETURNS anyelement
 LANGUAGE C VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
 AS 'MODULE_PATHNAME', 'ct_cleanup_remote';
 
 COMMENT ON FUNCTION @extschema@.ct_cleanup_remote(name, text[], text[], anyelement) IS

@@ -132,12 +132,89 @@ LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT array_agg(n ORDER BY n), array_agg(current_setting(n, true) ORDER BY n)
-      FROM unnest(ARRAY['request.jwt.claims', 'request.jwt.claim.sub', 'request.jwt.claim.role',
-                        'request.method', 'request.path', 'request.headers', 'request.cookies']) AS n
-     WHERE current_setting(n, true) IS NOT NULL
+      FROM (SELECT DISTINCT btrim(n) AS n
+              FROM unnest(ARRAY['request.jwt.claims', 'request.jwt.claim.sub', 'request.jwt.claim.role',
+                                'request.method', 'request.path', 'request.headers', 'request.cookies']
+                          || string_to_array(current_setting('ct_cleanup_plproxy.settings', true), ',')) AS n) AS l
+     WHERE n <> '' AND current_setting(n, true) IS NOT NULL
 $$;
 COMMENT ON FUNCTION @extschema@.ct_cleanup_plproxy_settings() IS
-    'The request settings a partition gets with each call (request.jwt.claims, request.jwt.claim.sub, request.jwt.claim.role, request.method, request.path, request.headers, request.cookies), those set now (internal)';
+    'The request settings a partition gets with each call, those set now: request.jwt.claims, request.jwt.claim.sub, request.jwt.claim.role, request.method, request.path, request.headers, request.cookies, and the names listed in ct_cleanup_plproxy.settings (internal)';
+
+-- Inside a security-restricted operation?  (ct_cleanup''s library.)
+CREATE FUNCTION @extschema@.ct_cleanup_plproxy_restricted()
+RETURNS boolean
+LANGUAGE C STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS '$libdir/ct_cleanup', 'ct_cleanup_restricted';
+COMMENT ON FUNCTION @extschema@.ct_cleanup_plproxy_restricted() IS
+    'True inside a security-restricted operation (internal)';
+
+-- Who may send what: the CLUSTER function of every internal PL/Proxy
+-- function, run in the proxy before anything is sent.  The internal
+-- functions are callable like any other (PostgREST exposes them), so they
+-- check here that the role and the request settings they would send are the
+-- caller's own, that the caller may execute the function of this extension
+-- that the call stands for ("entry"), and that this is not a
+-- security-restricted operation; then they name the cluster.
+CREATE FUNCTION @extschema@.ct_cleanup_plproxy_cluster(proxy_role name, names text[], vals text[],
+                                                       entry text)
+RETURNS text
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    ctx record;
+    fn regprocedure;
+BEGIN
+    fn := CASE entry
+        WHEN 'is_admin' THEN '@extschema@.ct_cleanup_is_admin()'
+        WHEN 'preview' THEN '@extschema@.ct_cleanup_preview(uuid,uuid)'
+        WHEN 'cleanup' THEN '@extschema@.ct_cleanup(uuid,uuid,text)'
+        WHEN 'cleanup_bound' THEN '@extschema@.ct_cleanup(uuid,uuid,text,text)'
+        WHEN 'preview_many' THEN '@extschema@.ct_cleanup_preview_many(uuid[],uuid[])'
+        WHEN 'many' THEN '@extschema@.ct_cleanup_many(uuid[],uuid[],text)'
+        WHEN 'many_bound' THEN '@extschema@.ct_cleanup_many(uuid[],uuid[],text,text[])'
+        WHEN 'people' THEN '@extschema@.ct_cleanup_people(text,text,integer)'
+        WHEN 'audit' THEN '@extschema@.ct_cleanup_audit_all()'
+        WHEN 'register' THEN '@extschema@.ct_cleanup_register(text,text,name,name)'
+        WHEN 'register_either' THEN '@extschema@.ct_cleanup_register_either(text,text,name,name)'
+        WHEN 'register_child' THEN '@extschema@.ct_cleanup_register_child(text,text,text,name)'
+        WHEN 'unregister' THEN '@extschema@.ct_cleanup_unregister(text)'
+        WHEN 'register_alias' THEN '@extschema@.ct_cleanup_register_alias(text,text,name,name)'
+        WHEN 'unregister_alias' THEN '@extschema@.ct_cleanup_unregister_alias(text,text)'
+        WHEN 'set' THEN '@extschema@.ct_cleanup_set(text,text)'
+        END;
+    IF fn IS NULL THEN
+        RAISE EXCEPTION 'unknown ct_cleanup_plproxy call "%"', entry
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF @extschema@.ct_cleanup_plproxy_restricted() THEN
+        RAISE EXCEPTION 'cannot run % inside a security-restricted operation', fn
+            USING ERRCODE = 'insufficient_privilege',
+                  DETAIL = 'A superuser''s maintenance command (ANALYZE, REINDEX, VACUUM, REFRESH MATERIALIZED VIEW) evaluating another role''s expression must not clean up data.';
+    END IF;
+    IF NOT has_function_privilege(fn, 'EXECUTE') THEN
+        RAISE EXCEPTION 'permission denied for function %', fn
+            USING ERRCODE = 'insufficient_privilege',
+                  HINT = format('Grant EXECUTE on %s in the proxy database to the role.', fn);
+    END IF;
+    IF proxy_role IS DISTINCT FROM current_user THEN
+        RAISE EXCEPTION 'a ct_cleanup_plproxy call must pass its own role, not "%"', proxy_role
+            USING ERRCODE = 'insufficient_privilege',
+                  DETAIL = format('The current role is "%s".', current_user);
+    END IF;
+    ctx := @extschema@.ct_cleanup_plproxy_settings();
+    IF names IS DISTINCT FROM ctx.names OR vals IS DISTINCT FROM ctx.vals THEN
+        RAISE EXCEPTION 'a ct_cleanup_plproxy call must pass the request settings of the current request'
+            USING ERRCODE = 'insufficient_privilege',
+                  DETAIL = 'The settings passed differ from those set in this session (ct_cleanup_plproxy_settings()).';
+    END IF;
+    RETURN 'ct_cleanup';
+END
+$$;
+COMMENT ON FUNCTION @extschema@.ct_cleanup_plproxy_cluster(name, text[], text[], text) IS
+    'Checks that an internal call passes the caller''s own role and request settings, that the caller may execute the function it stands for, and that this is no security-restricted operation; returns the cluster name (internal)';
 
 -- Raise again an error caught from a PL/Proxy call on partition "part":
 -- unchanged (SQLSTATE, message with PL/Proxy's prefix, detail, hint), except
@@ -150,6 +227,13 @@ LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
+    IF state = 'XX000' AND msg ~ '\] (PQconnectStart|PQconnectPoll): '
+       AND msg ~ '(is not permitted to log in|password authentication failed|no pg_hba\.conf entry|role "[^"]*" does not exist|authentication failed)' THEN
+        RAISE EXCEPTION 'role "%" cannot log in to partition % of server ct_cleanup', current_user, coalesce(part::text, '(all)')
+            USING ERRCODE = 'invalid_authorization_specification',
+                  DETAIL = msg,
+                  HINT = 'PL/Proxy logs in to the partitions as the current role: let the role log in there (LOGIN, pg_hba.conf), with a password in its user mapping for server ct_cleanup if needed.';
+    END IF;
     IF state = 'XX000' AND msg ~ '\] (PQconnectStart|PQconnectPoll|PQflush|PQsendQuery|PQsendQueryParams): ' THEN
         RAISE EXCEPTION 'partition % of server ct_cleanup is unreachable', coalesce(part::text, '(all)')
             USING ERRCODE = 'sqlclient_unable_to_establish_sqlconnection',
@@ -168,7 +252,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION @extschema@.ct_cleanup_plproxy_raise(integer, text, text, text, text) IS
-    'Raises a partition''s error again, turning PL/Proxy''s connection failures into 08001 naming the partition (internal)';
+    'Raises a partition''s error again, turning PL/Proxy''s connection failures into 08001 naming the partition, and a role that cannot log in there into 28000 (internal)';
 
 ------------------------------------------------------------------------------
 -- Internal PL/Proxy functions: one call on one partition ("part"), or on all
@@ -178,7 +262,7 @@ CREATE FUNCTION @extschema@.ct_cleanup_plproxy_is_admin(proxy_role name, names t
 RETURNS SETOF boolean
 LANGUAGE plproxy
 AS $$
-    CLUSTER 'ct_cleanup';
+    CLUSTER @extschema@.ct_cleanup_plproxy_cluster(proxy_role, names, vals, 'is_admin');
     RUN ON ALL;
     SELECT CASE WHEN @extschema@.ct_cleanup_remote(proxy_role, names, vals, true)
                 THEN @extschema@.ct_cleanup_is_admin() END;
@@ -189,7 +273,7 @@ CREATE FUNCTION @extschema@.ct_cleanup_plproxy_preview(part integer, proxy_role 
 RETURNS @extschema@.ct_cleanup_result
 LANGUAGE plproxy
 AS $$
-    CLUSTER 'ct_cleanup';
+    CLUSTER @extschema@.ct_cleanup_plproxy_cluster(proxy_role, names, vals, 'preview');
     RUN ON part;
     SELECT * FROM @extschema@.ct_cleanup_preview(
         @extschema@.ct_cleanup_remote(proxy_role, names, vals, client), trainer);
@@ -201,7 +285,7 @@ CREATE FUNCTION @extschema@.ct_cleanup_plproxy_cleanup(part integer, proxy_role 
 RETURNS @extschema@.ct_cleanup_result
 LANGUAGE plproxy
 AS $$
-    CLUSTER 'ct_cleanup';
+    CLUSTER @extschema@.ct_cleanup_plproxy_cluster(proxy_role, names, vals, 'cleanup');
     RUN ON part;
     SELECT * FROM @extschema@.ct_cleanup(
         @extschema@.ct_cleanup_remote(proxy_role, names, vals, client), trainer, reason);
@@ -213,7 +297,7 @@ CREATE FUNCTION @extschema@.ct_cleanup_plproxy_cleanup(part integer, proxy_role 
 RETURNS @extschema@.ct_cleanup_result
 LANGUAGE plproxy
 AS $$
-    CLUSTER 'ct_cleanup';
+    CLUSTER @extschema@.ct_cleanup_plproxy_cluster(proxy_role, names, vals, 'cleanup_bound');
     RUN ON part;
     SELECT * FROM @extschema@.ct_cleanup(
         @extschema@.ct_cleanup_remote(proxy_role, names, vals, client), trainer, reason, fingerprint);
@@ -225,7 +309,7 @@ CREATE FUNCTION @extschema@.ct_cleanup_plproxy_preview_many(part integer, proxy_
 RETURNS SETOF @extschema@.ct_cleanup_result
 LANGUAGE plproxy
 AS $$
-    CLUSTER 'ct_cleanup';
+    CLUSTER @extschema@.ct_cleanup_plproxy_cluster(proxy_role, names, vals, 'preview_many');
     RUN ON part;
     SELECT * FROM @extschema@.ct_cleanup_preview_many(
         @extschema@.ct_cleanup_remote(proxy_role, names, vals, clients), trainers);
@@ -237,7 +321,7 @@ CREATE FUNCTION @extschema@.ct_cleanup_plproxy_many(part integer, proxy_role nam
 RETURNS SETOF @extschema@.ct_cleanup_result
 LANGUAGE plproxy
 AS $$
-    CLUSTER 'ct_cleanup';
+    CLUSTER @extschema@.ct_cleanup_plproxy_cluster(proxy_role, names, vals, 'many');
     RUN ON part;
     SELECT * FROM @extschema@.ct_cleanup_many(
         @extschema@.ct_cleanup_remote(proxy_role, names, vals, clients), trainers, reason);
@@ -249,19 +333,37 @@ CREATE FUNCTION @extschema@.ct_cleanup_plproxy_many(part integer, proxy_role nam
 RETURNS SETOF @extschema@.ct_cleanup_result
 LANGUAGE plproxy
 AS $$
-    CLUSTER 'ct_cleanup';
+    CLUSTER @extschema@.ct_cleanup_plproxy_cluster(proxy_role, names, vals, 'many_bound');
     RUN ON part;
     SELECT * FROM @extschema@.ct_cleanup_many(
         @extschema@.ct_cleanup_remote(proxy_role, names, vals, clients), trainers, reason,
         fingerprints);
 $$;
 
+-- Rows that would block the cleanup of these pairs (ct_cleanup_explain):
+-- a batch's first step looks for them.
+CREATE FUNCTION @extschema@.ct_cleanup_plproxy_blockers(part integer, proxy_role name, names text[],
+                                                        vals text[], clients uuid[], trainers uuid[])
+RETURNS SETOF bigint
+LANGUAGE plproxy
+AS $$
+    CLUSTER @extschema@.ct_cleanup_plproxy_cluster(proxy_role, names, vals, 'many');
+    RUN ON part;
+    SELECT coalesce(sum(e.rows), 0)::bigint
+      FROM unnest(clients, trainers) AS u(c, t),
+           LATERAL @extschema@.ct_cleanup_explain(
+               @extschema@.ct_cleanup_remote(proxy_role, names, vals, u.c), u.t) AS e
+     WHERE e.problem LIKE 'the cleanup would fail%';
+$$;
+COMMENT ON FUNCTION @extschema@.ct_cleanup_plproxy_blockers(integer, name, text[], text[], uuid[], uuid[]) IS
+    'Rows on partition part that would make the cleanup of these pairs fail (ct_cleanup_explain), for a batch''s first step (internal)';
+
 CREATE FUNCTION @extschema@.ct_cleanup_plproxy_people(proxy_role name, names text[], vals text[],
                                                       kind text, search text, max_rows integer)
 RETURNS TABLE (id uuid, name text)
 LANGUAGE plproxy
 AS $$
-    CLUSTER 'ct_cleanup';
+    CLUSTER @extschema@.ct_cleanup_plproxy_cluster(proxy_role, names, vals, 'people');
     RUN ON ALL;
     SELECT p.id, p.name FROM @extschema@.ct_cleanup_people(
         @extschema@.ct_cleanup_remote(proxy_role, names, vals, kind), search, max_rows) AS p;
@@ -272,7 +374,7 @@ CREATE FUNCTION @extschema@.ct_cleanup_plproxy_audit(part integer, proxy_role na
 RETURNS SETOF @extschema@.ct_cleanup_plproxy_audit_row
 LANGUAGE plproxy
 AS $$
-    CLUSTER 'ct_cleanup';
+    CLUSTER @extschema@.ct_cleanup_plproxy_cluster(proxy_role, names, vals, 'audit');
     RUN ON part;
     SELECT a.id, a.performed_at, a.admin_role, a.actor_id, a.client_id, a.trainer_id, a.counts,
            a.details, a.total, a.reason, a.session_role
@@ -283,14 +385,14 @@ $$;
 
 -- Registration and settings: the same call on every partition.  "call" is
 -- one of a fixed list; the arguments are passed as parameters, never as SQL.
-CREATE FUNCTION @extschema@.ct_cleanup_plproxy_registry(proxy_role name, call text, a1 text,
-                                                        a2 text, a3 text, a4 text)
+CREATE FUNCTION @extschema@.ct_cleanup_plproxy_registry(proxy_role name, names text[], vals text[],
+                                                        call text, a1 text, a2 text, a3 text, a4 text)
 RETURNS SETOF integer
 LANGUAGE plproxy
 AS $$
-    CLUSTER 'ct_cleanup';
+    CLUSTER @extschema@.ct_cleanup_plproxy_cluster(proxy_role, names, vals, call);
     RUN ON ALL;
-    SELECT CASE @extschema@.ct_cleanup_remote(proxy_role, NULL::text[], NULL::text[], call)
+    SELECT CASE @extschema@.ct_cleanup_remote(proxy_role, names, vals, call)
            WHEN 'register' THEN
                (SELECT 1 FROM @extschema@.ct_cleanup_register(a1, a2::regclass, a3::name, a4::name))
            WHEN 'register_either' THEN
@@ -326,7 +428,7 @@ COMMENT ON FUNCTION @extschema@.ct_cleanup_plproxy_people(name, text[], text[], 
     'ct_cleanup_people on every partition (internal)';
 COMMENT ON FUNCTION @extschema@.ct_cleanup_plproxy_audit(integer, name, text[], text[]) IS
     'The ct_cleanup_audit rows of partition part that proxy_role may read (internal)';
-COMMENT ON FUNCTION @extschema@.ct_cleanup_plproxy_registry(name, text, text, text, text, text) IS
+COMMENT ON FUNCTION @extschema@.ct_cleanup_plproxy_registry(name, text[], text[], text, text, text, text, text) IS
     'A registration or settings call on every partition, each in autocommit (internal)';
 
 ------------------------------------------------------------------------------
@@ -350,7 +452,11 @@ BEGIN
 EXCEPTION WHEN OTHERS THEN
     GET STACKED DIAGNOSTICS e_state = RETURNED_SQLSTATE, e_msg = MESSAGE_TEXT,
                             e_detail = PG_EXCEPTION_DETAIL, e_hint = PG_EXCEPTION_HINT;
-    PERFORM @extschema@.ct_cleanup_plproxy_raise(NULL, e_state, e_msg, e_detail, e_hint);
+    BEGIN
+        PERFORM @extschema@.ct_cleanup_plproxy_raise(NULL, e_state, e_msg, e_detail, e_hint);
+    EXCEPTION WHEN invalid_authorization_specification THEN
+        RETURN false;   -- a role that cannot log in to the partitions is no admin there
+    END;
     RETURN NULL;
 END
 $$;
@@ -433,11 +539,12 @@ COMMENT ON FUNCTION @extschema@.ct_cleanup(uuid, uuid, text, text) IS
     'Deletes the pair''s rows on its partition only if they are exactly those its preview''s fingerprint counted, else UC001 (admins only)';
 
 -- A batch: its pairs grouped by partition.  Input that one node would refuse
--- as a whole (NULL or multi-dimensional arrays, arrays of unequal length) or
--- an empty batch goes unsplit to partition 0, which answers as one node
--- would.  Otherwise (see README, "Batches across partitions"):
---   1. every partition of the batch previews its pairs (one transaction each,
---      nothing written); the first partition whose preview fails, or, with
+-- as a whole (NULL or multi-dimensional arrays, arrays of unequal length, a
+-- NULL id or fingerprint, a client that is its trainer) or an empty batch
+-- goes unsplit to partition 0, which answers as one node would.  Otherwise (see README, "Batches across partitions"):
+--   1. every partition of the batch previews its pairs and looks for rows
+--      that would block them (one transaction each, nothing written); the
+--      first partition whose preview fails, that has such rows, or, with
 --      fingerprints, whose previewed fingerprint differs from a given one, is
 --      put first;
 --   2. each partition runs its part of the batch, in that order, each in one
@@ -474,8 +581,13 @@ BEGIN
        OR array_ndims(clients) IS DISTINCT FROM 1 OR array_ndims(trainers) IS DISTINCT FROM 1
        OR cardinality(clients) <> cardinality(trainers)
        OR (with_fingerprints AND (fingerprints IS NULL OR array_ndims(fingerprints) IS DISTINCT FROM 1
-                                  OR cardinality(fingerprints) <> cardinality(clients))) THEN
-        -- refused (or empty) as a whole: partition 0 answers as one node would
+                                  OR cardinality(fingerprints) <> cardinality(clients)))
+       OR EXISTS (SELECT FROM unnest(clients, trainers) AS u(c, t)
+                   WHERE u.c IS NULL OR u.t IS NULL OR u.c = u.t)
+       OR (with_fingerprints AND array_position(fingerprints, NULL) IS NOT NULL) THEN
+        -- refused (or empty) as a whole: partition 0 answers as one node
+        -- would, naming the pair by its place in the whole batch
+        -- (ct_cleanup_many checks these before anything else)
         BEGIN
             IF preview THEN
                 RETURN QUERY SELECT * FROM @extschema@.ct_cleanup_plproxy_preview_many(
@@ -520,7 +632,22 @@ BEGIN
                         WHERE u.f IS DISTINCT FROM x.fingerprint) THEN
                     first_part := part;
                 END IF;
+                -- rows that would block a delete (the preview only warns of
+                -- them); needs EXECUTE on ct_cleanup_explain there, and is
+                -- skipped without it (the delete would still find them)
+                IF first_part IS NULL THEN
+                    BEGIN
+                        IF (SELECT sum(b) FROM @extschema@.ct_cleanup_plproxy_blockers(
+                                part, current_user, ctx.names, ctx.vals, pc, pt) AS b) > 0 THEN
+                            first_part := part;
+                        END IF;
+                    EXCEPTION WHEN insufficient_privilege THEN
+                        NULL;
+                    END;
+                END IF;
             EXCEPTION WHEN OTHERS THEN
+                -- only to find the partition to run first: its own call
+                -- raises the real error
                 first_part := part;
             END;
             EXIT WHEN first_part IS NOT NULL;
@@ -546,7 +673,9 @@ BEGIN
                 got := ARRAY(SELECT x FROM @extschema@.ct_cleanup_plproxy_many(
                                   part, current_user, ctx.names, ctx.vals, pc, pt, reason) AS x);
             END IF;
-        EXCEPTION WHEN OTHERS THEN
+        EXCEPTION WHEN OTHERS OR query_canceled THEN
+            -- query_canceled too: a statement timeout or a cancel after a
+            -- partition committed must say what committed
             GET STACKED DIAGNOSTICS e_state = RETURNED_SQLSTATE, e_msg = MESSAGE_TEXT,
                                     e_detail = PG_EXCEPTION_DETAIL, e_hint = PG_EXCEPTION_HINT;
             IF preview OR cardinality(done) = 0 THEN
@@ -675,9 +804,12 @@ LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
+    ctx record;
     e_state text; e_msg text; e_detail text; e_hint text;
 BEGIN
-    PERFORM FROM @extschema@.ct_cleanup_plproxy_registry(current_user, call, a1, a2, a3, a4);
+    ctx := @extschema@.ct_cleanup_plproxy_settings();
+    PERFORM FROM @extschema@.ct_cleanup_plproxy_registry(current_user, ctx.names, ctx.vals,
+                                                         call, a1, a2, a3, a4);
 EXCEPTION WHEN OTHERS THEN
     GET STACKED DIAGNOSTICS e_state = RETURNED_SQLSTATE, e_msg = MESSAGE_TEXT,
                             e_detail = PG_EXCEPTION_DETAIL, e_hint = PG_EXCEPTION_HINT;

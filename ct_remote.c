@@ -21,13 +21,20 @@
  * check and the audit row name the role a single-node call would.  It
  * returns "value" unchanged.
  *
- * It grants nothing: any role may set request.* settings in its own
- * session, and the role is compared, never switched.  Only settings whose
- * names start with "request." are accepted.  The settings are local to the
- * transaction, so on PL/Proxy's autocommit connections they end with the
- * statement; the function must therefore not have a SET clause (a SET
- * clause would undo them when it returns), and it is refused when altered
- * to SECURITY DEFINER like every entry point.
+ * It grants nothing on the partition: any role may set request.* settings
+ * in its own session, and the role is compared, never switched.  (In the
+ * proxy, where web users reach only the functions PostgREST exposes, the
+ * internal functions check that the role and settings they send are the
+ * caller's own.)  Only settings whose names start with "request." are
+ * accepted.  The settings are local to the transaction, so on PL/Proxy's
+ * autocommit connections they end with the statement.  Like every entry
+ * point it has SET search_path (which does not undo them: a SET clause
+ * restores only the settings it names) and refuses to run when altered to
+ * SECURITY DEFINER.
+ *
+ * Also ct_cleanup_restricted(), for ct_cleanup_plproxy in the proxy
+ * database: whether the caller is inside a security-restricted operation,
+ * which SQL cannot tell.
  *
  * IDENTIFICATION
  *		ct_remote.c
@@ -43,6 +50,7 @@
 #include "utils/guc.h"
 
 PG_FUNCTION_INFO_V1(ct_cleanup_remote);
+PG_FUNCTION_INFO_V1(ct_cleanup_restricted);
 
 static void ctc_set_request_settings(ArrayType *names, ArrayType *values);
 
@@ -141,4 +149,17 @@ ctc_set_request_settings(ArrayType *names, ArrayType *values)
 								 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_LOCAL,
 								 true, 0, false);
 	}
+}
+
+/*
+ * ct_cleanup_restricted() RETURNS boolean
+ *		True inside a security-restricted operation (a superuser's ANALYZE,
+ *		REINDEX, VACUUM or REFRESH MATERIALIZED VIEW evaluating another
+ *		role's expression).  Declared by ct_cleanup_plproxy, whose proxy
+ *		functions refuse to run there as ct_cleanup does.
+ */
+Datum
+ct_cleanup_restricted(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_BOOL(InSecurityRestrictedOperation());
 }

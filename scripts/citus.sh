@@ -272,4 +272,4 @@ shards=$(val coord -c "SELECT count(*) FROM citus_shards WHERE table_name = 'app
 ok
 say "fan-out: an either rule on (sender_id, recipient_id) sends its statement to all $shards shards of app.messages ($tasks shard commands); pair rules on (client_id, trainer_id) go to one"
 
-say "ok: $checks checks"
+say "ok: $(checks) checks"

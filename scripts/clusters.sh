@@ -22,11 +22,12 @@ clusters_first_port=
 clusters_made=()
 bg_pids=()
 declare -A port
-checks=0
 
 say() { echo "$clusters_label: $*"; }
 fail() { echo "$clusters_label: FAILED: $*" >&2; exit 1; }
-ok() { checks=$((checks + 1)); }
+# checks are counted in a file: ok also runs in command substitutions
+ok() { echo >> "$tmp/checks"; }
+checks() { [ -f "$tmp/checks" ] && wc -l < "$tmp/checks" || echo 0; }
 
 clusters_begin() {
     clusters_label=$1 clusters_first_port=$2
@@ -44,22 +45,31 @@ clusters_end() {
 
 cluster_name() { echo "ct_${clusters_label}_$1_$$"; }
 
+# A port is free when nothing listens on it and no cluster claims it; another
+# suite may take it between the check and the start, so a cluster that does
+# not start is dropped and made again on another port (5 tries).
 cluster_create() {
-    local name=$1 p found=
+    local name=$1 p found try
     shift
-    for p in $(seq "$clusters_first_port" $((clusters_first_port + 199))); do
-        if ! ss -Hltn "sport = :$p" 2>/dev/null | grep -q . &&
-           ! pg_lsclusters -h 2>/dev/null | awk '{ print $3 }' | grep -qx "$p"; then
-            found=$p; break
-        fi
+    for try in 1 2 3 4 5; do
+        found=
+        for p in $(seq $((clusters_first_port + RANDOM % 50)) $((clusters_first_port + 199))); do
+            if ! ss -Hltn "sport = :$p" 2>/dev/null | grep -q . &&
+               ! pg_lsclusters -h 2>/dev/null | awk '{ print $3 }' | grep -qx "$p"; then
+                found=$p; break
+            fi
+        done
+        [ -n "$found" ] || fail "no free port from $clusters_first_port on"
+        port[$name]=$found
+        mkdir -p "$tmp/$name"; chown postgres "$tmp/$name" 2>/dev/null || true
+        pg_createcluster 15 "$(cluster_name "$name")" -p "$found" -d "$tmp/$name/data" -s "$tmp/$name" \
+            -e UTF8 --locale C.UTF-8 "$@" -- --auth-local=trust --auth-host=trust >/dev/null
+        clusters_made+=("$(cluster_name "$name")")
+        pg_ctlcluster 15 "$(cluster_name "$name")" start 2>/dev/null && return 0
+        pg_dropcluster --stop 15 "$(cluster_name "$name")" 2>/dev/null || true
+        rm -rf "$tmp/$name"
     done
-    [ -n "$found" ] || fail "no free port from $clusters_first_port on"
-    port[$name]=$found
-    mkdir -p "$tmp/$name"; chown postgres "$tmp/$name" 2>/dev/null || true
-    pg_createcluster 15 "$(cluster_name "$name")" -p "$found" -d "$tmp/$name/data" -s "$tmp/$name" \
-        -e UTF8 --locale C.UTF-8 "$@" -- --auth-local=trust --auth-host=trust >/dev/null
-    clusters_made+=("$(cluster_name "$name")")
-    pg_ctlcluster 15 "$(cluster_name "$name")" start
+    fail "cluster $name did not start"
 }
 
 err_of() {

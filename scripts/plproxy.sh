@@ -99,7 +99,8 @@ load_node() {   # load_node NODE DB
         -c "GRANT EXECUTE ON FUNCTION ct_cleanup(uuid, uuid, text), ct_cleanup(uuid, uuid, text, text),
                 ct_cleanup_preview(uuid, uuid), ct_cleanup_people(text, text, integer),
                 ct_cleanup_many(uuid[], uuid[], text), ct_cleanup_many(uuid[], uuid[], text, text[]),
-                ct_cleanup_preview_many(uuid[], uuid[]) TO ct_cleanup_admin, bob, authenticated"
+                ct_cleanup_preview_many(uuid[], uuid[]) TO ct_cleanup_admin, bob, authenticated" \
+        -c "GRANT EXECUTE ON FUNCTION ct_cleanup_explain(uuid, uuid) TO ct_cleanup_admin, authenticated"
 }
 load_node single ct_single
 for ((i = 0; i < parts; i++)); do
@@ -136,6 +137,7 @@ uncommented=$(val proxy -c "SELECT string_agg(p.oid::regprocedure::text, ', ') F
 ok
 
 part_of() { val proxy -c "SELECT ct_cleanup_partition(md5('client-$1')::uuid)"; }
+tr() { echo "md5('trainer-$(( ($1 - 1) % 6 + 1 ))')::uuid"; }
 
 # --- placement ---------------------------------------------------------------
 single_counts=$(val single -c "$count_sql")
@@ -249,6 +251,69 @@ grep -q 'call from the ct_cleanup proxy as role "carol" runs here as role "alice
 sql proxy -c "DROP USER MAPPING FOR carol SERVER ct_cleanup"
 say "identity: a web admin's cleanup is audited as authenticated with the JWT's user as actor, as on one node; a client's JWT is 42501; a mapping to another role is refused"
 
+# The internal functions are exposed like any other (PostgREST would offer
+# them as RPCs): a client's request that calls one with an admin's claims,
+# another role, or a call it may not make is refused in the proxy.
+k=6; p=$(part_of $k)
+t6=$(val proxy -c "SET ROLE alice" -c "SELECT total FROM ct_cleanup_preview($(pair $k))")
+out=$(as_web proxy "$client_uid" "SELECT total FROM ct_cleanup_plproxy_cleanup($p, 'authenticated',
+        ARRAY['request.jwt.claims'], ARRAY['{\"sub\": \"$admin_uid\", \"role\": \"authenticated\"}'],
+        $(pair $k), 'forged claims')" 2>&1 || true)
+grep -q '^ERROR:  42501: a ct_cleanup_plproxy call must pass the request settings of the current request' <<<"$out" ||
+    fail "a client's request with an admin's claims on an internal function: $out"
+ok
+out=$(as_web proxy "$client_uid" "SELECT total FROM ct_cleanup_plproxy_cleanup($p, 'alice', NULL, NULL, $(pair $k), 'forged role')" 2>&1 || true)
+grep -q '^ERROR:  42501: a ct_cleanup_plproxy call must pass its own role, not "alice"' <<<"$out" ||
+    fail "a client's request passing another role to an internal function: $out"
+ok
+out=$(as_web proxy "$client_uid" "SELECT ct_cleanup_plproxy_registry('authenticated',
+        (SELECT names FROM ct_cleanup_plproxy_settings()), (SELECT vals FROM ct_cleanup_plproxy_settings()),
+        'unregister', 'app.alerts', NULL, NULL, NULL)" 2>&1 || true)
+grep -q '^ERROR:  42501: permission denied for function public.ct_cleanup_unregister(text)' <<<"$out" ||
+    fail "a client's request calling the registry's internal function: $out"
+ok
+[ "$(val proxy -c "SET ROLE alice" -c "SELECT total FROM ct_cleanup_preview($(pair $k))")" = "$t6" ] ||
+    fail "a forged internal call changed pair $k"
+[ "$(val "p$p" -c "SELECT count(*) FROM ct_cleanup_rules WHERE target = 'app.alerts'::regclass")" = 1 ] ||
+    fail "a forged internal call changed the registry"
+ok
+# inside a security-restricted operation (CREATE MATERIALIZED VIEW runs its
+# query as one): refused in the proxy as on one node
+sql proxy -c "CREATE SCHEMA alice_s AUTHORIZATION alice"
+sql single -c "CREATE SCHEMA alice_s AUTHORIZATION alice"
+for node in single proxy; do
+    m=$(expect_state "$node" 42501 "SET ROLE alice; CREATE MATERIALIZED VIEW alice_s.mv AS SELECT total FROM ct_cleanup($(pair $k), 'inside a restricted operation')")
+    grep -q 'security-restricted operation' <<<"$m" || fail "$node, inside a security-restricted operation: $m"
+done
+# a role that cannot log in to the partitions: 28000 naming it, and no admin
+sql proxy -c "GRANT EXECUTE ON FUNCTION ct_cleanup_preview(uuid, uuid) TO anon"
+m=$(expect_state proxy 28000 "SET ROLE anon; SELECT * FROM ct_cleanup_preview($(pair $k))")
+grep -q 'role "anon" cannot log in to partition' <<<"$m" || fail "anon: $m"
+[ "$(val proxy -c "SET ROLE anon" -c "SELECT ct_cleanup_is_admin()")|$(val single -c "SET ROLE anon" -c "SELECT ct_cleanup_is_admin()")" = "f|f" ] ||
+    fail "ct_cleanup_is_admin() of a role that cannot log in to the partitions"
+ok
+# more request settings, named by ct_cleanup_plproxy.settings: an actor_id
+# that reads request.jwt.claim.email gets it on the partition as on one node
+# (made like examples/postgrest's auth.uid(): coach_app's, SECURITY DEFINER)
+email="SET ROLE coach_app; CREATE FUNCTION app.actor_email() RETURNS text LANGUAGE sql STABLE SECURITY DEFINER
+       BEGIN ATOMIC SELECT pg_catalog.current_setting('request.jwt.claim.email', true); END; RESET ROLE"
+sql single -c "$email" -c "SELECT ct_cleanup_set('actor_id', 'app.actor_email()')" >/dev/null
+for ((i = 0; i < parts; i++)); do sql "p$i" -c "$email"; done
+sql proxy -c "SELECT ct_cleanup_set('actor_id', 'app.actor_email()')" >/dev/null
+k=9
+with_email="SELECT set_config('request.jwt.claim.email', 'admin@example.com', true),
+                   set_config('ct_cleanup_plproxy.settings', 'request.jwt.claim.email', true);
+            SELECT total FROM ct_cleanup($(pair $k), 'actor by e-mail')"
+as_web single "$admin_uid" "$with_email" >/dev/null
+as_web proxy "$admin_uid" "$with_email" >/dev/null
+a=$(val single -c "SELECT admin_role, actor_id FROM ct_cleanup_audit WHERE reason = 'actor by e-mail'")
+b=$(val proxy -c "SELECT admin_role, actor_id FROM ct_cleanup_audit_all() WHERE reason = 'actor by e-mail'")
+[ "$a" = "authenticated|admin@example.com" ] && [ "$a" = "$b" ] || fail "actor from request.jwt.claim.email: single '$a', proxy '$b'"
+ok
+sql single -c "SELECT ct_cleanup_set('actor_id', 'auth.uid()')" >/dev/null
+sql proxy -c "SELECT ct_cleanup_set('actor_id', 'auth.uid()')" >/dev/null
+say "forged calls: a client's request calling an internal function with an admin's claims, another role, or a registry call it may not make: 42501 in the proxy, nothing changed; a security-restricted operation: 42501 as on one node; a role that cannot log in to the partitions: 28000, and not an admin; ct_cleanup_plproxy.settings passes request.jwt.claim.email to actor_id as on one node"
+
 # --- batches -----------------------------------------------------------------
 batch="ARRAY[md5('client-8')::uuid, md5('client-9')::uuid, md5('client-10')::uuid, md5('client-8')::uuid,
              md5('client-11')::uuid, md5('client-12')::uuid],
@@ -302,6 +367,22 @@ check_err 22023 "SELECT * FROM ct_cleanup(md5('client-1')::uuid, md5('client-1')
 check_err P0002 "SELECT * FROM ct_cleanup(md5('client-1')::uuid, md5('nobody')::uuid)"
 check_err P0002 "SELECT * FROM ct_cleanup_preview(md5('nobody')::uuid, md5('trainer-1')::uuid)"
 check_err 22023 "SELECT * FROM ct_cleanup_many(ARRAY[md5('client-1')::uuid], ARRAY[]::uuid[])"
+# batches with several bad pairs: the error one node gives, naming the pair by
+# its place in the whole batch
+same_err() {
+    local a b
+    a=$(err_of single "SET ROLE alice; $1"); b=$(err_of proxy "SET ROLE alice; $1")
+    b=$(sed "s/^\([0-9A-Z]*\)|[a-z_]*\.ct_cleanup_plproxy_[a-z_]*([0-9]*): \[[^]]*\] REMOTE ERROR: /\1|/" <<<"$b")
+    [ "$a" = "$b" ] || fail "error of $1: single '$a', proxy '$b'"
+    ok
+}
+same_err "SELECT * FROM ct_cleanup_many(ARRAY[md5('client-19')::uuid, md5('client-15')::uuid, md5('client-16')::uuid],
+                                        ARRAY[md5('nobody')::uuid, md5('client-15')::uuid, NULL])"
+same_err "SELECT * FROM ct_cleanup_many(ARRAY[md5('client-19')::uuid, NULL], ARRAY[$(tr 19), md5('trainer-1')::uuid])"
+same_err "SELECT * FROM ct_cleanup_preview_many(ARRAY[md5('client-19')::uuid, md5('client-15')::uuid],
+                                                ARRAY[$(tr 19), md5('client-15')::uuid])"
+same_err "SELECT * FROM ct_cleanup_many(ARRAY[md5('client-19')::uuid, md5('client-15')::uuid],
+                                        ARRAY[$(tr 19), $(tr 15)], 'x', ARRAY['1:00', NULL])"
 check_err 22004 "SELECT * FROM ct_cleanup(md5('client-1')::uuid, md5('trainer-1')::uuid, 'x', NULL)"
 check_err 22023 "SELECT * FROM ct_cleanup(md5('client-1')::uuid, md5('trainer-1')::uuid, 'x', 'not a fingerprint')"
 check_err 22023 "SELECT * FROM ct_cleanup_people('coach')"
@@ -345,53 +426,76 @@ say "registry: register and unregister through the proxy applied on all $parts p
 if [ "$parts" -lt 2 ]; then
     say "SKIP: partial batches and a partition down need two partitions"
     echo "SKIP: plproxy: partial batches and a partition down need PARTITIONS >= 2"
-    say "ok: $checks checks"
+    say "ok: $(checks) checks"
     exit 0
 fi
 
 # --- a batch across partitions when one fails ------------------------------------
-# Two pairs, one per partition (the first on the lower partition).
-declare -A first_k
+# Pairs of partitions 0 and 1 (two of partition 0).
+p0_pairs=() kb=
 for k in $(seq 15 $pairs); do
-    q=$(part_of $k); [ -n "${first_k[$q]:-}" ] || first_k[$q]=$k
+    q=$(part_of $k)
+    if [ "$q" = 0 ]; then p0_pairs+=("$k"); elif [ "$q" = 1 ] && [ -z "$kb" ]; then kb=$k; fi
 done
-ka=${first_k[0]} kb=${first_k[1]}
-[ -n "$ka" ] && [ -n "$kb" ] || fail "no pairs on partitions 0 and 1"
-two="ARRAY[md5('client-$ka')::uuid, md5('client-$kb')::uuid],
-     ARRAY[md5('trainer-$(( (ka - 1) % 6 + 1 ))')::uuid, md5('trainer-$(( (kb - 1) % 6 + 1 ))')::uuid]"
-ta=$(val proxy -c "SET ROLE alice" -c "SELECT total FROM ct_cleanup_preview($(pair "$ka"))")
-tb=$(val proxy -c "SET ROLE alice" -c "SELECT total FROM ct_cleanup_preview($(pair "$kb"))")
-# refused on partition 1 by its previews (an unknown trainer there): nothing committed on 0
-bad="ARRAY[md5('client-$ka')::uuid, md5('client-$kb')::uuid],
-     ARRAY[md5('trainer-$(( (ka - 1) % 6 + 1 ))')::uuid, md5('nobody')::uuid]"
+[ ${#p0_pairs[@]} -ge 2 ] && [ -n "$kb" ] || fail "pairs 15..$pairs: ${#p0_pairs[@]} on partition 0, '${kb}' on 1"
+ka=${p0_pairs[0]} ka2=${p0_pairs[1]}
+two_of() { echo "ARRAY[md5('client-$1')::uuid, md5('client-$2')::uuid], ARRAY[$(tr "$1"), $(tr "$2")]"; }
+total_of() { val proxy -c "SET ROLE alice" -c "SELECT total FROM ct_cleanup_preview($(pair "$1"))"; }
+ta=$(total_of "$ka") ta2=$(total_of "$ka2") tb=$(total_of "$kb")
+# hold_lock: a ShareLock on app.alerts of partition 1 (previews pass, deletes wait)
+hold_lock() {
+    PGHOST=$tmp/p1 PGPORT=${part_port[1]} PGUSER=postgres psql -X -q -d ct_part1 \
+        -c "BEGIN; LOCK TABLE app.alerts IN SHARE MODE; SELECT pg_sleep(30); COMMIT" >/dev/null 2>&1 &
+    bg_pids+=($!)
+    local _
+    for _ in $(seq 100); do
+        [ "$(val p1 -c "SELECT count(*) FROM pg_locks WHERE relation = 'app.alerts'::regclass AND mode = 'ShareLock' AND granted")" = 1 ] && return 0
+        sleep 0.1
+    done
+    fail "could not lock app.alerts on partition 1"
+}
+release_lock() {
+    kill "${bg_pids[-1]}" 2>/dev/null || true; wait "${bg_pids[-1]}" 2>/dev/null || true
+    sql p1 -c "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = 'ct_part1'
+                 AND pid <> pg_backend_pid() AND query LIKE '%pg_sleep(30)%'" >/dev/null
+}
+
+# refused on partition 1 by its preview (an unknown trainer there): nothing committed on 0
+bad="ARRAY[md5('client-$ka')::uuid, md5('client-$kb')::uuid], ARRAY[$(tr "$ka"), md5('nobody')::uuid]"
 expect_state proxy P0002 "SET ROLE alice; SELECT * FROM ct_cleanup_many($bad, 'refused')" >/dev/null
-[ "$(val proxy -c "SET ROLE alice" -c "SELECT total FROM ct_cleanup_preview($(pair "$ka"))")" = "$ta" ] ||
-    fail "a batch refused on partition 1 committed on partition 0"
+[ "$(total_of "$ka")" = "$ta" ] || fail "a batch refused on partition 1 committed on partition 0"
 ok
+# a row that blocks partition 1's delete (a NO ACTION key no rule follows; the
+# preview only warns of it): 23503 from partition 1, nothing committed on 0
+sql p1 -c "SET ROLE coach_app" -c "CREATE TABLE app.conv_archive (conversation_id uuid REFERENCES app.conversations)" \
+       -c "INSERT INTO app.conv_archive SELECT id FROM app.conversations WHERE client_id = md5('client-$kb')::uuid"
+expect_state proxy 23503 "SET ROLE alice; SELECT * FROM ct_cleanup_many($(two_of "$ka" "$kb"), 'blocked')" >/dev/null
+[ "$(total_of "$ka")" = "$ta" ] || fail "a batch blocked on partition 1 committed on partition 0"
+ok
+sql p1 -c "DROP TABLE app.conv_archive"
 # partition 1 cannot lock a table in time, after its preview: UC002 naming partition 0's commit
 sql p1 -c "ALTER DATABASE ct_part1 SET ct_cleanup.lock_timeout = '300ms'"
-PGHOST=$tmp/p1 PGPORT=${part_port[1]} PGUSER=postgres psql -X -q -d ct_part1 \
-    -c "BEGIN; LOCK TABLE app.alerts IN SHARE MODE; SELECT pg_sleep(30); COMMIT" >/dev/null 2>&1 &
-bg_pids+=($!)
-for _ in $(seq 50); do
-    [ "$(val p1 -c "SELECT count(*) FROM pg_locks WHERE relation = 'app.alerts'::regclass AND mode = 'ShareLock' AND granted")" = 1 ] && break
-    sleep 0.1
-done
-m=$(expect_state proxy UC002 "SET ROLE alice; SELECT * FROM ct_cleanup_many($two, 'partial')")
+hold_lock
+m=$(expect_state proxy UC002 "SET ROLE alice; SELECT * FROM ct_cleanup_many($(two_of "$ka" "$kb"), 'partial')")
 grep -q "committed on partition(s) 0, then failed on partition 1" <<<"$m" || fail "UC002 message: $m"
 say "UC002 as the caller sees it: $m"
-kill "${bg_pids[-1]}" 2>/dev/null || true; wait "${bg_pids[-1]}" 2>/dev/null || true
-sql p1 -c "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = 'ct_part1' AND pid <> pg_backend_pid() AND query LIKE '%pg_sleep(30)%'" >/dev/null
+release_lock
 sql p1 -c "ALTER DATABASE ct_part1 RESET ct_cleanup.lock_timeout"
-[ "$(val proxy -c "SET ROLE alice" -c "SELECT total FROM ct_cleanup_preview($(pair "$ka"))")" = 0 ] || fail "partition 0's pair not committed"
-[ "$(val proxy -c "SET ROLE alice" -c "SELECT total FROM ct_cleanup_preview($(pair "$kb"))")" = "$tb" ] || fail "partition 1's pair changed"
+[ "$(total_of "$ka")" = 0 ] || fail "partition 0's pair not committed"
+[ "$(total_of "$kb")" = "$tb" ] || fail "partition 1's pair changed"
 [ "$(val proxy -c "SET ROLE alice" -c "SELECT partition || ':' || total FROM ct_cleanup_audit_all() WHERE reason = 'partial'")" = "0:$ta" ] ||
     fail "audit of the partial batch"
 ok
-r=$(val proxy -c "SET ROLE alice" -c "SELECT string_agg(total::text, ',') FROM ct_cleanup_many($two, 'partial again')")
+# the caller's statement_timeout while partition 1 waits: UC002 too, not a bare 57014
+hold_lock
+m=$(expect_state proxy UC002 "SET statement_timeout = '2s'; SET ROLE alice; SELECT * FROM ct_cleanup_many($(two_of "$ka2" "$kb"), 'partial, cancelled')")
+release_lock
+[ "$(total_of "$ka2")" = 0 ] && [ "$(total_of "$kb")" = "$tb" ] || fail "the cancelled partial batch: partition 0 $(total_of "$ka2"), partition 1 $(total_of "$kb")"
+ok
+r=$(val proxy -c "SET ROLE alice" -c "SELECT string_agg(total::text, ',') FROM ct_cleanup_many($(two_of "$ka" "$kb"), 'partial again')")
 [ "$r" = "0,$tb" ] || fail "the retry of the partial batch returned totals '$r', expected '0,$tb'"
 ok
-say "partial batch: partition 0 committed ($ta rows, audited there), then partition 1 timed out: UC002 naming both; nothing changed on 1; the retry cleaned 0 + $tb rows"
+say "partial batch: refused by partition 1's preview or blocked there (23503): nothing committed on 0; partition 0 committed ($ta rows, audited there), then partition 1 timed out, by lock_timeout or the caller's statement_timeout: UC002 naming both; nothing changed on 1; the retry cleaned 0 + $tb rows"
 
 # --- a partition down ---------------------------------------------------------------
 k=$(for k in $(seq 1 $pairs); do [ "$(part_of $k)" = 1 ] && { echo $k; break; }; done)
@@ -417,4 +521,4 @@ r=$(val proxy -c "SET ROLE alice" -c "SELECT count(*) FROM ct_cleanup_people('cl
 ok
 say "partition down: its pairs get 08001 naming partition 1; a batch touching it commits nothing; partition 0's pairs are cleaned; after a restart all works"
 
-say "ok: $checks checks"
+say "ok: $(checks) checks"

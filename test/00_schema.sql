@@ -18,7 +18,7 @@
 --   * the batch (§5) and operations (§7) functions exist.
 --
 BEGIN;
-SELECT plan(21);
+SELECT plan(20);
 
 \ir lib/fixtures.psql
 
@@ -143,16 +143,10 @@ SELECT is_empty(
       JOIN pg_extension AS e ON e.oid = d.refobjid AND e.extname = 'ct_cleanup'
       WHERE p.prolang = (SELECT oid FROM pg_language WHERE lanname = 'c')
         AND p.prorettype NOT IN ('trigger'::regtype, 'event_trigger'::regtype)
-        AND p.proname <> 'ct_cleanup_remote'
         AND (p.prosecdef
              OR NOT coalesce(p.proconfig, '{}') @> ARRAY['search_path=pg_catalog, pg_temp'])$$,
-    'every C entry point but ct_cleanup_remote is SECURITY INVOKER with SET search_path = pg_catalog, pg_temp');
+    'every C entry point is SECURITY INVOKER with SET search_path = pg_catalog, pg_temp');
 
--- ct_cleanup_remote sets request.* settings for the caller's transaction: a
--- SET clause would undo them when it returns, so it has none (it runs no SQL).
-SELECT ok((SELECT NOT prosecdef AND proconfig IS NULL
-             FROM pg_proc WHERE oid = 'ct_cleanup_remote(name,text[],text[],anyelement)'::regprocedure),
-    'ct_cleanup_remote is SECURITY INVOKER without a SET clause');
 
 ------------------------------------------------------------------------------
 -- Privileges of a role that was granted nothing (i.e. of PUBLIC)
