@@ -388,7 +388,7 @@ ctc_blocker_plan(const CtcRegistry *reg, int blocker, bool many)
 	SPIPlanPtr *slot = &reg->blocker_plans[blocker * 2 + (many ? 1 : 0)];
 
 	if (many)
-		return ctc_kept_plan(slot, reg->blockers[blocker].sql[1], 3, 0);
+		return ctc_kept_plan(slot, reg->blockers[blocker].sql[1], 3, ctc_plan_options(reg, false));
 	if (*slot == NULL)
 		*slot = ctc_prepare(reg->blockers[blocker].sql[0], 2, one, ctc_plan_options(reg, true));
 	return *slot;

@@ -94,6 +94,7 @@
 #include "catalog/partition.h"
 #include "catalog/pg_constraint.h"
 #include "catalog/pg_type.h"
+#include "commands/extension.h"
 #include "common/hashfn.h"
 #include "miscadmin.h"
 #include "pgstat.h"
@@ -202,7 +203,8 @@ static bool ctc_fk_error_is_race(ErrorData *edata, const CtcRegistry *reg,
 								 const CtcExpanded *exp, Snapshot before,
 								 int attempt, const char *previous);
 static int	ctc_blocker_of_error(const CtcRegistry *reg, Oid relid, const char *conname);
-static bool ctc_error_key(ErrorData *edata, Oid *relid, char **conname);
+static bool ctc_error_key(ErrorData *edata, const CtcRegistry *reg, Oid *relid,
+						  char **conname);
 static bool ctc_fk_followed(ErrorData *edata, const CtcRegistry *reg, Oid relid,
 							const char *conname, bool again);
 static char *ctc_blocker_hint(const CtcRegistry *reg, const CtcBlocker *blocker);
@@ -1750,11 +1752,12 @@ ctc_fk_error_is_race(ErrorData *edata, const CtcRegistry *reg,
 	char	   *conname;
 	int			b;
 	const CtcBlocker *blocker;
-	bool		again = attempt >= CTC_MAX_ATTEMPTS && previous != NULL &&
-		edata->constraint_name != NULL && strcmp(previous, edata->constraint_name) == 0;
+	bool		again;
 
-	if (!ctc_error_key(edata, &relid, &conname))
+	if (!ctc_error_key(edata, reg, &relid, &conname))
 		return true;
+	again = attempt >= CTC_MAX_ATTEMPTS && previous != NULL &&
+		strcmp(previous, edata->constraint_name) == 0;
 	b = ctc_blocker_of_error(reg, relid, conname);
 	if (b < 0)
 		return ctc_fk_followed(edata, reg, relid, conname, again);
@@ -1791,17 +1794,105 @@ ctc_fk_error_is_race(ErrorData *edata, const CtcRegistry *reg,
 }
 
 /*
+ * ctc_shard_name
+ *		With Citus, a worker's foreign-key error names a shard and its key
+ *		with the shard id appended ("messages_102008", "..._fkey_102040"):
+ *		the name without its last "_<digits>", or NULL when it has none.
+ */
+static char *
+ctc_shard_name(const char *name)
+{
+	const char *end = strrchr(name, '_');
+	const char *c;
+
+	if (end == NULL || end == name || end[1] == '\0')
+		return NULL;
+	for (c = end + 1; *c; c++)
+		if (*c < '0' || *c > '9')
+			return NULL;
+	return pnstrdup(name, end - name);
+}
+
+/*
+ * ctc_quoted_after
+ *		The text between the double quotes that follow the last occurrence
+ *		of "marker" in message, or NULL.
+ */
+static char *
+ctc_quoted_after(const char *message, const char *marker)
+{
+	const char *at = NULL;
+	const char *next = message;
+	const char *end;
+
+	while ((next = strstr(next, marker)) != NULL)
+		at = next++;
+	if (at == NULL)
+		return NULL;
+	at += strlen(marker);
+	end = strchr(at, '"');
+	return end == NULL ? NULL : pnstrdup(at, end - at);
+}
+
+/*
+ * ctc_citus_error_names
+ *		Citus passes a worker's foreign-key error on with its message only
+ *		(no table, schema or constraint fields), naming a shard and its key
+ *		with the shard id appended: "... violates foreign key constraint
+ *		"conv_archive_conversation_id_fkey_102430" on table
+ *		"conv_archive_102430"".  Fill edata's fields with the distributed
+ *		table's names, in the schema of a registered table that has it.
+ *		(The message is read as PostgreSQL's English text.)
+ */
+static void
+ctc_citus_error_names(ErrorData *edata, const CtcRegistry *reg)
+{
+	char	   *shard;
+	char	   *key;
+	char	   *table;
+	char	   *conname;
+
+	if (edata->message == NULL || !OidIsValid(get_extension_oid("citus", true)))
+		return;
+	shard = ctc_quoted_after(edata->message, "on table \"");
+	key = ctc_quoted_after(edata->message, "foreign key constraint \"");
+	if (shard == NULL || key == NULL)
+		return;
+	table = ctc_shard_name(shard);
+	conname = ctc_shard_name(key);
+	if (table == NULL || conname == NULL)
+		return;
+	for (int i = 0; i < reg->nrules; i++)
+	{
+		Oid			nsp = get_rel_namespace(reg->rules[i].relid);
+
+		if (OidIsValid(get_relname_relid(table, nsp)))
+		{
+			edata->schema_name = get_namespace_name(nsp);
+			edata->table_name = table;
+			edata->constraint_name = conname;
+			return;
+		}
+	}
+}
+
+/*
  * ctc_error_key
  *		The table (*relid) and the key (*conname: the one declared by the
  *		user, ctc_root_constraint_name) a foreign-key error names; false
- *		when it names none that exists.
+ *		when it names none that exists.  On Citus, a shard's names are
+ *		mapped to its distributed table's (and edata names that table from
+ *		then on), so that a key no rule follows is told from a race there
+ *		too.
  */
 static bool
-ctc_error_key(ErrorData *edata, Oid *relid, char **conname)
+ctc_error_key(ErrorData *edata, const CtcRegistry *reg, Oid *relid, char **conname)
 {
 	Oid			nsp;
 
 	*relid = InvalidOid;
+	if (edata->table_name == NULL)
+		ctc_citus_error_names(edata, reg);
 	if (edata->table_name == NULL || edata->constraint_name == NULL)
 		return false;
 	nsp = edata->schema_name ? get_namespace_oid(edata->schema_name, true) : InvalidOid;

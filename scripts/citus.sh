@@ -254,6 +254,21 @@ say "lock_timeout: with a shard of pair $k locked on $wn, ct_cleanup.lock_timeou
 echo "$e" > "$tmp/lock_result"
 case "${e%%|*}" in 55P03|57014) ok ;; *) fail "a cleanup waiting for a worker's lock: $e" ;; esac
 
+# --- a key no rule follows: told from a race on the shards too ---------------------------
+k=11
+sql coord -c "SET ROLE coach_app" \
+    -c "CREATE TABLE app.conv_archive (client_id uuid NOT NULL, conversation_id uuid NOT NULL)" \
+    -c "SELECT create_distributed_table('app.conv_archive', 'client_id', colocate_with => 'app.conversations')" \
+    -c "ALTER TABLE app.conv_archive ADD FOREIGN KEY (client_id, conversation_id) REFERENCES app.conversations (client_id, id)" \
+    -c "INSERT INTO app.conv_archive SELECT client_id, id FROM app.conversations WHERE client_id = md5('client-$k')::uuid" >/dev/null
+out=$(sql coord -v VERBOSITY=verbose -c "SET ROLE alice" -c "SELECT * FROM ct_cleanup($(pair $k), 'gap')" 2>&1 || true)
+grep -q '^ERROR:  23503' <<<"$out" && grep -q 'HINT:  .*app\.conv_archive is not registered' <<<"$out" ||
+    fail "an unregistered distributed table's key on Citus: $out"
+grep -q 'kept adding rows' <<<"$out" && fail "a registry gap on Citus was taken for a race: $out"
+ok
+sql coord -c "DROP TABLE app.conv_archive"
+say "gap: a distributed table no rule follows, referencing pair $k's conversation: 23503 with the hint naming app.conv_archive (its shard's name mapped back), not retried as a race"
+
 # --- a call on a worker: Citus created ct_cleanup there, with an empty registry ------------
 k=10
 a=$(val coord -c "SET ROLE alice" -c "SELECT total FROM ct_cleanup_preview($(pair $k))")
