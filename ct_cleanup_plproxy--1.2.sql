@@ -132,7 +132,7 @@ LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT array_agg(n ORDER BY n), array_agg(current_setting(n, true) ORDER BY n)
-      FROM (SELECT DISTINCT btrim(n) AS n
+      FROM (SELECT DISTINCT lower(btrim(n)) AS n
               FROM unnest(ARRAY['request.jwt.claims', 'request.jwt.claim.sub', 'request.jwt.claim.role',
                                 'request.method', 'request.path', 'request.headers', 'request.cookies']
                           || string_to_array(current_setting('ct_cleanup_plproxy.settings', true), ',')) AS n) AS l
@@ -188,6 +188,16 @@ BEGIN
     IF fn IS NULL THEN
         RAISE EXCEPTION 'unknown ct_cleanup_plproxy call "%"', entry
             USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF EXISTS (SELECT FROM pg_depend AS d
+                 JOIN pg_proc AS p ON p.oid = d.objid
+                 JOIN pg_extension AS e ON e.oid = d.refobjid AND e.extname = 'ct_cleanup_plproxy'
+                WHERE d.classid = 'pg_proc'::regclass AND d.refclassid = 'pg_extension'::regclass
+                  AND d.deptype = 'e' AND p.prosecdef) THEN
+        RAISE EXCEPTION 'functions of ct_cleanup_plproxy must not be SECURITY DEFINER'
+            USING ERRCODE = 'insufficient_privilege',
+                  DETAIL = 'As SECURITY DEFINER a function would make PL/Proxy log in to the partitions as its owner, for every caller.',
+                  HINT = 'Run ALTER FUNCTION ... SECURITY INVOKER on each of them (\df+ lists them).';
     END IF;
     IF @extschema@.ct_cleanup_plproxy_restricted() THEN
         RAISE EXCEPTION 'cannot run % inside a security-restricted operation', fn
@@ -253,6 +263,24 @@ END
 $$;
 COMMENT ON FUNCTION @extschema@.ct_cleanup_plproxy_raise(integer, text, text, text, text) IS
     'Raises a partition''s error again, turning PL/Proxy''s connection failures into 08001 naming the partition, and a role that cannot log in there into 28000 (internal)';
+
+-- Did a call that writes stop without its partition's answer?  PL/Proxy's
+-- own errors (no "REMOTE" prefix) after the query was sent: a cancel or
+-- statement timeout of the caller (57014), its query_timeout, a connection
+-- lost (XX000).  The partition may then have committed, or not.  Failing to
+-- connect, and the proxy's own checks, happen before anything is sent.
+CREATE FUNCTION @extschema@.ct_cleanup_plproxy_unknown(state text, msg text)
+RETURNS boolean
+LANGUAGE sql IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT msg NOT LIKE '%] REMOTE %'
+       AND (state = '57014'
+            OR (state = 'XX000' AND msg LIKE 'PL/Proxy function %'
+                AND msg !~ '\] (PQconnectStart|PQconnectPoll): '))
+$$;
+COMMENT ON FUNCTION @extschema@.ct_cleanup_plproxy_unknown(text, text) IS
+    'True for an error after which a partition may have committed or not: PL/Proxy stopped waiting for its answer (internal)';
 
 ------------------------------------------------------------------------------
 -- Internal PL/Proxy functions: one call on one partition ("part"), or on all
@@ -503,9 +531,15 @@ BEGIN
     r := @extschema@.ct_cleanup_plproxy_cleanup(part, current_user, ctx.names, ctx.vals,
                                                 client, trainer, reason);
     RETURN r;
-EXCEPTION WHEN OTHERS THEN
+EXCEPTION WHEN OTHERS OR query_canceled THEN
     GET STACKED DIAGNOSTICS e_state = RETURNED_SQLSTATE, e_msg = MESSAGE_TEXT,
                             e_detail = PG_EXCEPTION_DETAIL, e_hint = PG_EXCEPTION_HINT;
+    IF @extschema@.ct_cleanup_plproxy_unknown(e_state, e_msg) THEN
+        RAISE EXCEPTION 'the outcome of the cleanup of (%, %) on partition % is unknown', client, trainer, part
+            USING ERRCODE = 'UC003',
+                  DETAIL = format('PL/Proxy stopped waiting for the partition (SQLSTATE %s: %s); it may have committed.', e_state, e_msg),
+                  HINT = format('Look for the audit row: SELECT * FROM ct_cleanup_audit_all() WHERE partition = %s AND client_id = %L AND trainer_id = %L. If there is none, run the cleanup again.', part, client, trainer);
+    END IF;
     PERFORM @extschema@.ct_cleanup_plproxy_raise(part, e_state, e_msg, e_detail, e_hint);
     RETURN NULL;
 END
@@ -528,9 +562,15 @@ BEGIN
     r := @extschema@.ct_cleanup_plproxy_cleanup(part, current_user, ctx.names, ctx.vals,
                                                 client, trainer, reason, fingerprint);
     RETURN r;
-EXCEPTION WHEN OTHERS THEN
+EXCEPTION WHEN OTHERS OR query_canceled THEN
     GET STACKED DIAGNOSTICS e_state = RETURNED_SQLSTATE, e_msg = MESSAGE_TEXT,
                             e_detail = PG_EXCEPTION_DETAIL, e_hint = PG_EXCEPTION_HINT;
+    IF @extschema@.ct_cleanup_plproxy_unknown(e_state, e_msg) THEN
+        RAISE EXCEPTION 'the outcome of the cleanup of (%, %) on partition % is unknown', client, trainer, part
+            USING ERRCODE = 'UC003',
+                  DETAIL = format('PL/Proxy stopped waiting for the partition (SQLSTATE %s: %s); it may have committed.', e_state, e_msg),
+                  HINT = format('Look for the audit row: SELECT * FROM ct_cleanup_audit_all() WHERE partition = %s AND client_id = %L AND trainer_id = %L. If there is none, run the cleanup again.', part, client, trainer);
+    END IF;
     PERFORM @extschema@.ct_cleanup_plproxy_raise(part, e_state, e_msg, e_detail, e_hint);
     RETURN NULL;
 END
@@ -618,6 +658,12 @@ BEGIN
     --    written); the first whose preview fails, or differs from a given
     --    fingerprint, runs first in 2.
     IF NOT preview AND cardinality(parts) > 1 THEN
+        IF NOT has_function_privilege('@extschema@.ct_cleanup_preview_many(uuid[],uuid[])', 'EXECUTE') THEN
+            RAISE EXCEPTION 'permission denied for function @extschema@.ct_cleanup_preview_many(uuid[],uuid[])'
+                USING ERRCODE = 'insufficient_privilege',
+                      DETAIL = 'A batch over several partitions previews each partition''s pairs before it deletes any.',
+                      HINT = 'Grant EXECUTE on ct_cleanup_preview_many in the proxy database to roles that run ct_cleanup_many.';
+        END IF;
         FOREACH part IN ARRAY parts LOOP
             SELECT array_agg(u.c ORDER BY u.i), array_agg(u.t ORDER BY u.i), array_agg(u.f ORDER BY u.i)
               INTO pc, pt, pf
@@ -678,6 +724,21 @@ BEGIN
             -- partition committed must say what committed
             GET STACKED DIAGNOSTICS e_state = RETURNED_SQLSTATE, e_msg = MESSAGE_TEXT,
                                     e_detail = PG_EXCEPTION_DETAIL, e_hint = PG_EXCEPTION_HINT;
+            IF NOT preview AND @extschema@.ct_cleanup_plproxy_unknown(e_state, e_msg) THEN
+                RAISE EXCEPTION '%', CASE WHEN cardinality(done) = 0
+                        THEN format('the outcome of ct_cleanup_many on partition %s is unknown', part)
+                        ELSE format('ct_cleanup_many committed on partition(s) %s, and its outcome on partition %s is unknown',
+                                    array_to_string(done, ', '), part) END
+                    USING ERRCODE = 'UC003',
+                          DETAIL = format('Committed, with their audit rows: %s. Partition %s may have committed its pairs (%s): PL/Proxy stopped waiting for it (SQLSTATE %s: %s). Not run: %s.',
+                                          coalesce(nullif(array_to_string(committed, '; '), ''), 'nothing'), part,
+                                          (SELECT string_agg(format('(%s, %s)', u.c, u.t), ', ') FROM unnest(pc, pt) AS u(c, t)),
+                                          e_state, e_msg,
+                                          coalesce(nullif(array_to_string(
+                                              order_parts[array_position(order_parts, part) + 1:], ', '), ''),
+                                              'no other partition')),
+                          HINT = format('Look for the audit rows of partition %s in ct_cleanup_audit_all(); call ct_cleanup_many again with the pairs that have none.', part);
+            END IF;
             IF preview OR cardinality(done) = 0 THEN
                 -- nothing committed anywhere: the partition's error, unchanged
                 PERFORM @extschema@.ct_cleanup_plproxy_raise(part, e_state, e_msg, e_detail, e_hint);

@@ -292,6 +292,19 @@ grep -q 'role "anon" cannot log in to partition' <<<"$m" || fail "anon: $m"
 [ "$(val proxy -c "SET ROLE anon" -c "SELECT ct_cleanup_is_admin()")|$(val single -c "SET ROLE anon" -c "SELECT ct_cleanup_is_admin()")" = "f|f" ] ||
     fail "ct_cleanup_is_admin() of a role that cannot log in to the partitions"
 ok
+# a proxy function altered to SECURITY DEFINER would log in to the partitions
+# as its owner for every caller: refused, as on one node
+sql proxy -c "ALTER FUNCTION ct_cleanup(uuid, uuid, text) SECURITY DEFINER"
+out=$(as_web proxy "$client_uid" "SELECT total FROM ct_cleanup($(pair $k), 'as definer')" 2>&1 || true)
+sql proxy -c "ALTER FUNCTION ct_cleanup(uuid, uuid, text) SECURITY INVOKER"
+grep -q '^ERROR:  42501: functions of ct_cleanup_plproxy must not be SECURITY DEFINER' <<<"$out" || fail "a SECURITY DEFINER proxy function: $out"
+ok
+# a batch over several partitions needs ct_cleanup_preview_many too (its first step)
+sql proxy -c "CREATE ROLE dave LOGIN" -c "GRANT EXECUTE ON FUNCTION ct_cleanup_many(uuid[], uuid[], text) TO dave"
+eight="(SELECT array_agg(md5('client-' || k)::uuid ORDER BY k) FROM generate_series(1, 8) AS k),
+       (SELECT array_agg(md5('trainer-' || ((k - 1) % 6 + 1))::uuid ORDER BY k) FROM generate_series(1, 8) AS k)"
+m=$(expect_state proxy 42501 "SET ROLE dave; SELECT * FROM ct_cleanup_many($eight, 'dave')")
+grep -q 'permission denied for function public.ct_cleanup_preview_many' <<<"$m" || fail "dave's batch: $m"
 # more request settings, named by ct_cleanup_plproxy.settings: an actor_id
 # that reads request.jwt.claim.email gets it on the partition as on one node
 # (made like examples/postgrest's auth.uid(): coach_app's, SECURITY DEFINER)
@@ -486,16 +499,43 @@ sql p1 -c "ALTER DATABASE ct_part1 RESET ct_cleanup.lock_timeout"
 [ "$(val proxy -c "SET ROLE alice" -c "SELECT partition || ':' || total FROM ct_cleanup_audit_all() WHERE reason = 'partial'")" = "0:$ta" ] ||
     fail "audit of the partial batch"
 ok
-# the caller's statement_timeout while partition 1 waits: UC002 too, not a bare 57014
+# the caller's statement_timeout while partition 1 waits: not a bare 57014,
+# but UC003: the proxy cannot know whether partition 1 committed (here it did
+# not: the cancel reached it while it waited for the lock)
 hold_lock
-m=$(expect_state proxy UC002 "SET statement_timeout = '2s'; SET ROLE alice; SELECT * FROM ct_cleanup_many($(two_of "$ka2" "$kb"), 'partial, cancelled')")
+m=$(expect_state proxy UC003 "SET statement_timeout = '2s'; SET ROLE alice; SELECT * FROM ct_cleanup_many($(two_of "$ka2" "$kb"), 'partial, cancelled')")
+grep -q "committed on partition(s) 0, and its outcome on partition 1 is unknown" <<<"$m" || fail "UC003 after a cancel: $m"
 release_lock
 [ "$(total_of "$ka2")" = 0 ] && [ "$(total_of "$kb")" = "$tb" ] || fail "the cancelled partial batch: partition 0 $(total_of "$ka2"), partition 1 $(total_of "$kb")"
 ok
 r=$(val proxy -c "SET ROLE alice" -c "SELECT string_agg(total::text, ',') FROM ct_cleanup_many($(two_of "$ka" "$kb"), 'partial again')")
 [ "$r" = "0,$tb" ] || fail "the retry of the partial batch returned totals '$r', expected '0,$tb'"
 ok
-say "partial batch: refused by partition 1's preview or blocked there (23503): nothing committed on 0; partition 0 committed ($ta rows, audited there), then partition 1 timed out, by lock_timeout or the caller's statement_timeout: UC002 naming both; nothing changed on 1; the retry cleaned 0 + $tb rows"
+say "partial batch: refused by partition 1's preview or blocked there (23503): nothing committed on 0; partition 0 committed ($ta rows, audited there), then partition 1 timed out: by lock_timeout UC002, by the caller's statement_timeout UC003 (outcome unknown), naming both; nothing changed on 1; the retry cleaned 0 + $tb rows"
+
+# PL/Proxy stops waiting while a partition commits (here: it waits for a
+# synchronous standby that does not exist, and the caller's statement_timeout
+# fires): the outcome is unknown, UC003, never "nothing happened"
+[ ${#p0_pairs[@]} -ge 3 ] || fail "pairs 15..$pairs: fewer than 3 on partition 0"
+kc=${p0_pairs[2]} tc=$(total_of "${p0_pairs[2]}")
+sync_on() { sql "$1" -c "ALTER SYSTEM SET synchronous_standby_names = 'nobody'" -c "SELECT pg_reload_conf()" >/dev/null; }
+sync_off() { sql "$1" -c "ALTER SYSTEM RESET synchronous_standby_names" -c "SELECT pg_reload_conf()" >/dev/null; }
+sync_on p0
+m=$(expect_state proxy UC003 "SET statement_timeout = '2s'; SET ROLE alice; SELECT * FROM ct_cleanup($(pair "$kc"), 'unknown outcome')")
+sync_off p0
+grep -q "the outcome of the cleanup of .* on partition 0 is unknown" <<<"$m" || fail "UC003 of one pair: $m"
+[ "$(val proxy -c "SET ROLE alice" -c "SELECT partition || ':' || total FROM ct_cleanup_audit_all() WHERE reason = 'unknown outcome'")" = "0:$tc" ] ||
+    fail "the cleanup whose outcome was unknown did not commit (the test needs it to)"
+ok
+# the same on the second partition of a batch, after the first committed
+[ ${#p0_pairs[@]} -ge 4 ] || fail "pairs 15..$pairs: fewer than 4 on partition 0"
+kd=${p0_pairs[3]}
+sync_on p1
+m=$(expect_state proxy UC003 "SET statement_timeout = '3s'; SET ROLE alice; SELECT * FROM ct_cleanup_many($(two_of "$kd" "$kb"), 'unknown batch')")
+sync_off p1
+grep -q "committed on partition(s) 0, and its outcome on partition 1 is unknown" <<<"$m" || fail "UC003 of a batch: $m"
+ok
+say "unknown outcome: PL/Proxy stopped waiting for a partition that committed (a synchronous standby missing, statement_timeout): UC003 for one pair and for a batch after partition 0 committed, naming what to look up"
 
 # --- a partition down ---------------------------------------------------------------
 k=$(for k in $(seq 1 $pairs); do [ "$(part_of $k)" = 1 ] && { echo $k; break; }; done)
