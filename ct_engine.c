@@ -92,6 +92,7 @@
 #include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/partition.h"
+#include "catalog/pg_namespace.h"
 #include "catalog/pg_constraint.h"
 #include "catalog/pg_type.h"
 #include "commands/extension.h"
@@ -203,8 +204,7 @@ static bool ctc_fk_error_is_race(ErrorData *edata, const CtcRegistry *reg,
 								 const CtcExpanded *exp, Snapshot before,
 								 int attempt, const char *previous);
 static int	ctc_blocker_of_error(const CtcRegistry *reg, Oid relid, const char *conname);
-static bool ctc_error_key(ErrorData *edata, const CtcRegistry *reg, Oid *relid,
-						  char **conname);
+static bool ctc_error_key(ErrorData *edata, Oid *relid, char **conname);
 static bool ctc_fk_followed(ErrorData *edata, const CtcRegistry *reg, Oid relid,
 							const char *conname, bool again);
 static char *ctc_blocker_hint(const CtcRegistry *reg, const CtcBlocker *blocker);
@@ -1754,7 +1754,7 @@ ctc_fk_error_is_race(ErrorData *edata, const CtcRegistry *reg,
 	const CtcBlocker *blocker;
 	bool		again;
 
-	if (!ctc_error_key(edata, reg, &relid, &conname))
+	if (!ctc_error_key(edata, &relid, &conname))
 		return true;
 	again = attempt >= CTC_MAX_ATTEMPTS && previous != NULL &&
 		strcmp(previous, edata->constraint_name) == 0;
@@ -1794,23 +1794,114 @@ ctc_fk_error_is_race(ErrorData *edata, const CtcRegistry *reg,
 }
 
 /*
- * ctc_shard_name
- *		With Citus, a worker's foreign-key error names a shard and its key
- *		with the shard id appended ("messages_102008", "..._fkey_102040"):
- *		the name without its last "_<digits>", or NULL when it has none.
+ * ctc_shard_id
+ *		The shard id Citus appends to a shard's name ("messages_102008"):
+ *		the digits after the last '_', with *base_len the length before it;
+ *		0 when there are none.
  */
-static char *
-ctc_shard_name(const char *name)
+static int64
+ctc_shard_id(const char *name, int *base_len)
 {
 	const char *end = strrchr(name, '_');
-	const char *c;
+	int64		id = 0;
 
-	if (end == NULL || end == name || end[1] == '\0')
-		return NULL;
-	for (c = end + 1; *c; c++)
+	if (end == NULL || end == name || end[1] == '\0' || strlen(end + 1) > 18)
+		return 0;
+	for (const char *c = end + 1; *c; c++)
+	{
 		if (*c < '0' || *c > '9')
-			return NULL;
-	return pnstrdup(name, end - name);
+			return 0;
+		id = id * 10 + (*c - '0');
+	}
+	*base_len = end - name;
+	return id;
+}
+
+/*
+ * ctc_shard_base_matches
+ *		Is base (a shard's name without its "_<shard id>") the name of the
+ *		distributed object "name"?  Citus shortens names that would exceed
+ *		NAMEDATALEN to "<prefix of the name>_<8 hex digits>".
+ */
+static bool
+ctc_shard_base_matches(const char *base, int base_len, const char *name)
+{
+	int			prefix = base_len - 9;
+
+	if ((int) strlen(name) == base_len && strncmp(base, name, base_len) == 0)
+		return true;
+	if (prefix < 1 || base[prefix] != '_' ||
+		strspn(base + prefix + 1, "0123456789abcdef") < 8)
+		return false;
+	return strncmp(base, name, prefix) == 0;
+}
+
+/*
+ * ctc_citus_shard_owner
+ *		The distributed table of the shard named "shard" (through Citus's
+ *		catalog pg_dist_shard), or InvalidOid.  SPI is connected.
+ */
+static Oid
+ctc_citus_shard_owner(const char *shard)
+{
+	int			base_len;
+	int64		id = ctc_shard_id(shard, &base_len);
+	Oid			argtypes[1] = {INT8OID};
+	Datum		args[1];
+	Oid			relid = InvalidOid;
+	char	   *relname;
+
+	if (id == 0 || !OidIsValid(get_relname_relid("pg_dist_shard", PG_CATALOG_NAMESPACE)))
+		return InvalidOid;
+	args[0] = Int64GetDatum(id);
+	if (SPI_execute_with_args("SELECT logicalrelid::pg_catalog.oid FROM pg_catalog.pg_dist_shard"
+							  " WHERE shardid OPERATOR(pg_catalog.=) $1",
+							  1, argtypes, args, NULL, true, 1) == SPI_OK_SELECT &&
+		SPI_processed == 1)
+	{
+		bool		isnull;
+		Datum		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+
+		if (!isnull)
+			relid = DatumGetObjectId(d);
+	}
+	if (!OidIsValid(relid) || (relname = get_rel_name(relid)) == NULL ||
+		!ctc_shard_base_matches(shard, base_len, relname))
+		return InvalidOid;
+	return relid;
+}
+
+/*
+ * ctc_citus_key_name
+ *		The foreign key of relid whose shard name is "shard_key", or NULL.
+ */
+static char *
+ctc_citus_key_name(Oid relid, const char *shard_key)
+{
+	int			base_len;
+	Oid			argtypes[1] = {OIDOID};
+	Datum		args[1];
+	char	   *found = NULL;
+
+	if (ctc_shard_id(shard_key, &base_len) == 0)
+		return NULL;
+	args[0] = ObjectIdGetDatum(relid);
+	if (SPI_execute_with_args("SELECT conname::pg_catalog.text FROM pg_catalog.pg_constraint"
+							  " WHERE conrelid OPERATOR(pg_catalog.=) $1 AND contype OPERATOR(pg_catalog.=) 'f'",
+							  1, argtypes, args, NULL, true, 0) != SPI_OK_SELECT)
+		return NULL;
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		char	   *conname = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
+
+		if (conname != NULL && ctc_shard_base_matches(shard_key, base_len, conname))
+		{
+			if (found != NULL)
+				return NULL;	/* two keys match a shortened name */
+			found = conname;
+		}
+	}
+	return found;
 }
 
 /*
@@ -1836,44 +1927,35 @@ ctc_quoted_after(const char *message, const char *marker)
 
 /*
  * ctc_citus_error_names
- *		Citus passes a worker's foreign-key error on with its message only
- *		(no table, schema or constraint fields), naming a shard and its key
- *		with the shard id appended: "... violates foreign key constraint
- *		"conv_archive_conversation_id_fkey_102430" on table
- *		"conv_archive_102430"".  Fill edata's fields with the distributed
- *		table's names, in the schema of a registered table that has it.
- *		(The message is read as PostgreSQL's English text.)
+ *		With Citus, a foreign-key error of a worker names a shard and the
+ *		shard's key ("conv_archive_102430", "..._fkey_102430"): on the
+ *		coordinator with its message only (Citus passes no table, schema or
+ *		constraint fields on), where the shards are local with the fields.
+ *		Fill edata's fields with the distributed table's names, found
+ *		through pg_dist_shard.  (The message is read as PostgreSQL's English
+ *		text.)
  */
 static void
-ctc_citus_error_names(ErrorData *edata, const CtcRegistry *reg)
+ctc_citus_error_names(ErrorData *edata)
 {
-	char	   *shard;
-	char	   *key;
-	char	   *table;
+	char	   *shard = edata->table_name;
+	char	   *key = edata->constraint_name;
+	Oid			relid;
 	char	   *conname;
 
-	if (edata->message == NULL || !OidIsValid(get_extension_oid("citus", true)))
+	if (!OidIsValid(get_extension_oid("citus", true)))
 		return;
-	shard = ctc_quoted_after(edata->message, "on table \"");
-	key = ctc_quoted_after(edata->message, "foreign key constraint \"");
-	if (shard == NULL || key == NULL)
-		return;
-	table = ctc_shard_name(shard);
-	conname = ctc_shard_name(key);
-	if (table == NULL || conname == NULL)
-		return;
-	for (int i = 0; i < reg->nrules; i++)
+	if (shard == NULL && edata->message != NULL)
 	{
-		Oid			nsp = get_rel_namespace(reg->rules[i].relid);
-
-		if (OidIsValid(get_relname_relid(table, nsp)))
-		{
-			edata->schema_name = get_namespace_name(nsp);
-			edata->table_name = table;
-			edata->constraint_name = conname;
-			return;
-		}
+		shard = ctc_quoted_after(edata->message, "on table \"");
+		key = ctc_quoted_after(edata->message, "foreign key constraint \"");
 	}
+	if (shard == NULL || key == NULL || !OidIsValid(relid = ctc_citus_shard_owner(shard)) ||
+		(conname = ctc_citus_key_name(relid, key)) == NULL)
+		return;
+	edata->schema_name = get_namespace_name(get_rel_namespace(relid));
+	edata->table_name = get_rel_name(relid);
+	edata->constraint_name = conname;
 }
 
 /*
@@ -1886,13 +1968,12 @@ ctc_citus_error_names(ErrorData *edata, const CtcRegistry *reg)
  *		too.
  */
 static bool
-ctc_error_key(ErrorData *edata, const CtcRegistry *reg, Oid *relid, char **conname)
+ctc_error_key(ErrorData *edata, Oid *relid, char **conname)
 {
 	Oid			nsp;
 
 	*relid = InvalidOid;
-	if (edata->table_name == NULL)
-		ctc_citus_error_names(edata, reg);
+	ctc_citus_error_names(edata);
 	if (edata->table_name == NULL || edata->constraint_name == NULL)
 		return false;
 	nsp = edata->schema_name ? get_namespace_oid(edata->schema_name, true) : InvalidOid;
