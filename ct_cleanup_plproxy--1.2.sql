@@ -522,12 +522,12 @@ LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    ctx record;
+    -- read before the protected block: a cancel here is no unknown outcome
+    ctx record := @extschema@.ct_cleanup_plproxy_settings();
     part integer := coalesce(@extschema@.ct_cleanup_partition(client), 0);
     r @extschema@.ct_cleanup_result;
     e_state text; e_msg text; e_detail text; e_hint text;
 BEGIN
-    ctx := @extschema@.ct_cleanup_plproxy_settings();
     r := @extschema@.ct_cleanup_plproxy_cleanup(part, current_user, ctx.names, ctx.vals,
                                                 client, trainer, reason);
     RETURN r;
@@ -553,12 +553,12 @@ LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    ctx record;
+    -- read before the protected block: a cancel here is no unknown outcome
+    ctx record := @extschema@.ct_cleanup_plproxy_settings();
     part integer := coalesce(@extschema@.ct_cleanup_partition(client), 0);
     r @extschema@.ct_cleanup_result;
     e_state text; e_msg text; e_detail text; e_hint text;
 BEGIN
-    ctx := @extschema@.ct_cleanup_plproxy_settings();
     r := @extschema@.ct_cleanup_plproxy_cleanup(part, current_user, ctx.names, ctx.vals,
                                                 client, trainer, reason, fingerprint);
     RETURN r;
@@ -703,6 +703,7 @@ BEGIN
                         ELSE first_part || array_remove(parts, first_part) END;
 
     -- 2. each partition's part of the batch, in one transaction there
+    BEGIN
     FOREACH part IN ARRAY order_parts LOOP
         SELECT array_agg(u.c ORDER BY u.i), array_agg(u.t ORDER BY u.i), array_agg(u.f ORDER BY u.i)
           INTO pc, pt, pf
@@ -772,6 +773,19 @@ BEGIN
                   FROM unnest(clients, trainers) WITH ORDINALITY AS u(c, t, i)
                  GROUP BY u.c, u.t) AS o ON o.c = x.client_id AND o.t = x.trainer_id
          ORDER BY o.i;
+    EXCEPTION WHEN query_canceled THEN
+        -- a cancel between two partitions' calls, after some committed
+        IF preview OR cardinality(done) = 0 THEN
+            RAISE;
+        END IF;
+        RAISE EXCEPTION 'ct_cleanup_many committed on partition(s) %, then was cancelled', array_to_string(done, ', ')
+            USING ERRCODE = 'UC002',
+                  DETAIL = format('Committed, with their audit rows: %s. Not run: %s.',
+                                  array_to_string(committed, '; '),
+                                  coalesce(nullif(array_to_string(
+                                      order_parts[cardinality(done) + 1:], ', '), ''), 'no other partition')),
+                  HINT = 'The committed pairs are in ct_cleanup_audit_all(); call ct_cleanup_many again with the pairs of the partitions not run.';
+    END;
 END
 $$;
 COMMENT ON FUNCTION @extschema@.ct_cleanup_plproxy_batch(uuid[], uuid[], text, text[], boolean, boolean) IS

@@ -1827,9 +1827,13 @@ static bool
 ctc_shard_base_matches(const char *base, int base_len, const char *name)
 {
 	int			prefix = base_len - 9;
+	int			id_len = strlen(base + base_len);	/* "_<shard id>" */
 
 	if ((int) strlen(name) == base_len && strncmp(base, name, base_len) == 0)
 		return true;
+	/* only a name too long for its shard id is shortened */
+	if ((int) strlen(name) + id_len <= NAMEDATALEN - 1)
+		return false;
 	if (prefix < 1 || base[prefix] != '_' ||
 		strspn(base + prefix + 1, "0123456789abcdef") < 8)
 		return false;
@@ -1882,6 +1886,7 @@ ctc_citus_key_name(Oid relid, const char *shard_key)
 	Oid			argtypes[1] = {OIDOID};
 	Datum		args[1];
 	char	   *found = NULL;
+	bool		ambiguous = false;
 
 	if (ctc_shard_id(shard_key, &base_len) == 0)
 		return NULL;
@@ -1894,14 +1899,15 @@ ctc_citus_key_name(Oid relid, const char *shard_key)
 	{
 		char	   *conname = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
 
-		if (conname != NULL && ctc_shard_base_matches(shard_key, base_len, conname))
-		{
-			if (found != NULL)
-				return NULL;	/* two keys match a shortened name */
-			found = conname;
-		}
+		if (conname == NULL || !ctc_shard_base_matches(shard_key, base_len, conname))
+			continue;
+		if ((int) strlen(conname) == base_len)
+			return conname;		/* the exact name wins */
+		if (found != NULL)
+			ambiguous = true;	/* two keys match a shortened name */
+		found = conname;
 	}
-	return found;
+	return ambiguous ? NULL : found;
 }
 
 /*
