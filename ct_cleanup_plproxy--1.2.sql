@@ -491,92 +491,95 @@ $$;
 COMMENT ON FUNCTION @extschema@.ct_cleanup_is_admin() IS
     'True when the caller (current_user, with this request''s settings) is a ct_cleanup admin on every partition';
 
-CREATE FUNCTION @extschema@.ct_cleanup_preview(client uuid, trainer uuid)
+-- One pair's call on its partition: a preview ("preview"), or a cleanup
+-- ("cleanup", with fingerprint when bound).  Errors come back as
+-- ct_cleanup_plproxy_raise makes them; a cleanup whose partition PL/Proxy
+-- stopped waiting for is UC003, its outcome unknown.
+CREATE FUNCTION @extschema@.ct_cleanup_plproxy_pair(call text, client uuid, trainer uuid,
+                                                    reason text, fingerprint text, bound boolean)
 RETURNS @extschema@.ct_cleanup_result
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    ctx record;
+    -- read before the protected block: a cancel here is no unknown outcome
+    ctx record := @extschema@.ct_cleanup_plproxy_settings();
     part integer := coalesce(@extschema@.ct_cleanup_partition(client), 0);
-    r @extschema@.ct_cleanup_result;
     e_state text; e_msg text; e_detail text; e_hint text;
 BEGIN
-    ctx := @extschema@.ct_cleanup_plproxy_settings();
-    r := @extschema@.ct_cleanup_plproxy_preview(part, current_user, ctx.names, ctx.vals,
-                                                client, trainer);
-    RETURN r;
-EXCEPTION WHEN OTHERS THEN
+    IF call = 'preview' THEN
+        RETURN @extschema@.ct_cleanup_plproxy_preview(part, current_user, ctx.names, ctx.vals,
+                                                      client, trainer);
+    ELSIF bound THEN
+        RETURN @extschema@.ct_cleanup_plproxy_cleanup(part, current_user, ctx.names, ctx.vals,
+                                                      client, trainer, reason, fingerprint);
+    ELSE
+        RETURN @extschema@.ct_cleanup_plproxy_cleanup(part, current_user, ctx.names, ctx.vals,
+                                                      client, trainer, reason);
+    END IF;
+EXCEPTION WHEN OTHERS OR query_canceled THEN
     GET STACKED DIAGNOSTICS e_state = RETURNED_SQLSTATE, e_msg = MESSAGE_TEXT,
                             e_detail = PG_EXCEPTION_DETAIL, e_hint = PG_EXCEPTION_HINT;
+    IF call <> 'preview' AND @extschema@.ct_cleanup_plproxy_unknown(e_state, e_msg) THEN
+        RAISE EXCEPTION 'the outcome of the cleanup of (%, %) on partition % is unknown', client, trainer, part
+            USING ERRCODE = 'UC003',
+                  DETAIL = format('PL/Proxy stopped waiting for the partition (SQLSTATE %s: %s); it may have committed.', e_state, e_msg),
+                  HINT = format('Look for the audit row: SELECT * FROM ct_cleanup_audit_all() WHERE partition = %s AND client_id = %L AND trainer_id = %L. If there is none, run the cleanup again.', part, client, trainer);
+    END IF;
     PERFORM @extschema@.ct_cleanup_plproxy_raise(part, e_state, e_msg, e_detail, e_hint);
     RETURN NULL;
 END
 $$;
+COMMENT ON FUNCTION @extschema@.ct_cleanup_plproxy_pair(text, uuid, uuid, text, text, boolean) IS
+    'One pair''s preview or cleanup on its partition, with the errors of the proxy (internal)';
+
+CREATE FUNCTION @extschema@.ct_cleanup_preview(client uuid, trainer uuid)
+RETURNS @extschema@.ct_cleanup_result
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $$ SELECT @extschema@.ct_cleanup_plproxy_pair('preview', client, trainer, NULL, NULL, false) $$;
 COMMENT ON FUNCTION @extschema@.ct_cleanup_preview(uuid, uuid) IS
     'The counts a cleanup of the pair would delete now, from the partition that holds the pair; deletes nothing (admins only)';
 
 CREATE FUNCTION @extschema@.ct_cleanup(client uuid, trainer uuid, reason text DEFAULT NULL)
 RETURNS @extschema@.ct_cleanup_result
-LANGUAGE plpgsql
+LANGUAGE sql
 SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    -- read before the protected block: a cancel here is no unknown outcome
-    ctx record := @extschema@.ct_cleanup_plproxy_settings();
-    part integer := coalesce(@extschema@.ct_cleanup_partition(client), 0);
-    r @extschema@.ct_cleanup_result;
-    e_state text; e_msg text; e_detail text; e_hint text;
-BEGIN
-    r := @extschema@.ct_cleanup_plproxy_cleanup(part, current_user, ctx.names, ctx.vals,
-                                                client, trainer, reason);
-    RETURN r;
-EXCEPTION WHEN OTHERS OR query_canceled THEN
-    GET STACKED DIAGNOSTICS e_state = RETURNED_SQLSTATE, e_msg = MESSAGE_TEXT,
-                            e_detail = PG_EXCEPTION_DETAIL, e_hint = PG_EXCEPTION_HINT;
-    IF @extschema@.ct_cleanup_plproxy_unknown(e_state, e_msg) THEN
-        RAISE EXCEPTION 'the outcome of the cleanup of (%, %) on partition % is unknown', client, trainer, part
-            USING ERRCODE = 'UC003',
-                  DETAIL = format('PL/Proxy stopped waiting for the partition (SQLSTATE %s: %s); it may have committed.', e_state, e_msg),
-                  HINT = format('Look for the audit row: SELECT * FROM ct_cleanup_audit_all() WHERE partition = %s AND client_id = %L AND trainer_id = %L. If there is none, run the cleanup again.', part, client, trainer);
-    END IF;
-    PERFORM @extschema@.ct_cleanup_plproxy_raise(part, e_state, e_msg, e_detail, e_hint);
-    RETURN NULL;
-END
-$$;
+AS $$ SELECT @extschema@.ct_cleanup_plproxy_pair('cleanup', client, trainer, reason, NULL, false) $$;
 COMMENT ON FUNCTION @extschema@.ct_cleanup(uuid, uuid, text) IS
     'Deletes the pair''s rows on the partition that holds the pair, in one transaction there, with its audit row there (admins only)';
 
 CREATE FUNCTION @extschema@.ct_cleanup(client uuid, trainer uuid, reason text, fingerprint text)
 RETURNS @extschema@.ct_cleanup_result
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $$ SELECT @extschema@.ct_cleanup_plproxy_pair('cleanup', client, trainer, reason, fingerprint, true) $$;
+COMMENT ON FUNCTION @extschema@.ct_cleanup(uuid, uuid, text, text) IS
+    'Deletes the pair''s rows on its partition only if they are exactly those its preview''s fingerprint counted, else UC001 (admins only)';
+
+-- One partition's part of a batch (or the whole batch, on partition 0).
+CREATE FUNCTION @extschema@.ct_cleanup_plproxy_part(part integer, preview boolean, bound boolean,
+                                                    names text[], vals text[], clients uuid[],
+                                                    trainers uuid[], reason text, fingerprints text[])
+RETURNS SETOF @extschema@.ct_cleanup_result
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
-DECLARE
-    -- read before the protected block: a cancel here is no unknown outcome
-    ctx record := @extschema@.ct_cleanup_plproxy_settings();
-    part integer := coalesce(@extschema@.ct_cleanup_partition(client), 0);
-    r @extschema@.ct_cleanup_result;
-    e_state text; e_msg text; e_detail text; e_hint text;
 BEGIN
-    r := @extschema@.ct_cleanup_plproxy_cleanup(part, current_user, ctx.names, ctx.vals,
-                                                client, trainer, reason, fingerprint);
-    RETURN r;
-EXCEPTION WHEN OTHERS OR query_canceled THEN
-    GET STACKED DIAGNOSTICS e_state = RETURNED_SQLSTATE, e_msg = MESSAGE_TEXT,
-                            e_detail = PG_EXCEPTION_DETAIL, e_hint = PG_EXCEPTION_HINT;
-    IF @extschema@.ct_cleanup_plproxy_unknown(e_state, e_msg) THEN
-        RAISE EXCEPTION 'the outcome of the cleanup of (%, %) on partition % is unknown', client, trainer, part
-            USING ERRCODE = 'UC003',
-                  DETAIL = format('PL/Proxy stopped waiting for the partition (SQLSTATE %s: %s); it may have committed.', e_state, e_msg),
-                  HINT = format('Look for the audit row: SELECT * FROM ct_cleanup_audit_all() WHERE partition = %s AND client_id = %L AND trainer_id = %L. If there is none, run the cleanup again.', part, client, trainer);
+    IF preview THEN
+        RETURN QUERY SELECT * FROM @extschema@.ct_cleanup_plproxy_preview_many(
+            part, current_user, names, vals, clients, trainers);
+    ELSIF bound THEN
+        RETURN QUERY SELECT * FROM @extschema@.ct_cleanup_plproxy_many(
+            part, current_user, names, vals, clients, trainers, reason, fingerprints);
+    ELSE
+        RETURN QUERY SELECT * FROM @extschema@.ct_cleanup_plproxy_many(
+            part, current_user, names, vals, clients, trainers, reason);
     END IF;
-    PERFORM @extschema@.ct_cleanup_plproxy_raise(part, e_state, e_msg, e_detail, e_hint);
-    RETURN NULL;
 END
 $$;
-COMMENT ON FUNCTION @extschema@.ct_cleanup(uuid, uuid, text, text) IS
-    'Deletes the pair''s rows on its partition only if they are exactly those its preview''s fingerprint counted, else UC001 (admins only)';
+COMMENT ON FUNCTION @extschema@.ct_cleanup_plproxy_part(integer, boolean, boolean, text[], text[], uuid[], uuid[], text, text[]) IS
+    'A batch''s previews or cleanups on one partition (internal)';
 
 -- A batch: its pairs grouped by partition.  Input that one node would refuse
 -- as a whole (NULL or multi-dimensional arrays, arrays of unequal length, a
@@ -629,16 +632,9 @@ BEGIN
         -- would, naming the pair by its place in the whole batch
         -- (ct_cleanup_many checks these before anything else)
         BEGIN
-            IF preview THEN
-                RETURN QUERY SELECT * FROM @extschema@.ct_cleanup_plproxy_preview_many(
-                    0, current_user, ctx.names, ctx.vals, clients, trainers);
-            ELSIF with_fingerprints THEN
-                RETURN QUERY SELECT * FROM @extschema@.ct_cleanup_plproxy_many(
-                    0, current_user, ctx.names, ctx.vals, clients, trainers, reason, fingerprints);
-            ELSE
-                RETURN QUERY SELECT * FROM @extschema@.ct_cleanup_plproxy_many(
-                    0, current_user, ctx.names, ctx.vals, clients, trainers, reason);
-            END IF;
+            RETURN QUERY SELECT * FROM @extschema@.ct_cleanup_plproxy_part(
+                0, preview, with_fingerprints, ctx.names, ctx.vals, clients, trainers, reason,
+                fingerprints);
         EXCEPTION WHEN OTHERS THEN
             GET STACKED DIAGNOSTICS e_state = RETURNED_SQLSTATE, e_msg = MESSAGE_TEXT,
                                     e_detail = PG_EXCEPTION_DETAIL, e_hint = PG_EXCEPTION_HINT;
@@ -710,16 +706,9 @@ BEGIN
           FROM unnest(clients, trainers, fps, pp) WITH ORDINALITY AS u(c, t, f, p, i)
          WHERE u.p = part;
         BEGIN
-            IF preview THEN
-                got := ARRAY(SELECT x FROM @extschema@.ct_cleanup_plproxy_preview_many(
-                                  part, current_user, ctx.names, ctx.vals, pc, pt) AS x);
-            ELSIF with_fingerprints THEN
-                got := ARRAY(SELECT x FROM @extschema@.ct_cleanup_plproxy_many(
-                                  part, current_user, ctx.names, ctx.vals, pc, pt, reason, pf) AS x);
-            ELSE
-                got := ARRAY(SELECT x FROM @extschema@.ct_cleanup_plproxy_many(
-                                  part, current_user, ctx.names, ctx.vals, pc, pt, reason) AS x);
-            END IF;
+            got := ARRAY(SELECT x FROM @extschema@.ct_cleanup_plproxy_part(
+                             part, preview, with_fingerprints, ctx.names, ctx.vals, pc, pt, reason,
+                             pf) AS x);
         EXCEPTION WHEN OTHERS OR query_canceled THEN
             -- query_canceled too: a statement timeout or a cancel after a
             -- partition committed must say what committed

@@ -360,6 +360,12 @@ b=$(val proxy -c "SET ROLE alice" -c "SELECT string_agg(r::text, E'\n') FROM (SE
 [ -n "$a" ] && [ "$a" = "$b" ] || fail "ct_cleanup_many differs:
 $(diff <(echo "$a") <(echo "$b"))"
 ok
+# a batch of one pair, through the proxy as on one node
+one="ARRAY[md5('client-13')::uuid], ARRAY[$(tr 13)]"
+a=$(val single -c "SET ROLE alice" -c "SELECT $cols FROM ct_cleanup_many($one, 'batch of one')")
+b=$(val proxy -c "SET ROLE alice" -c "SELECT $cols FROM ct_cleanup_many($one, 'batch of one')")
+[ -n "$a" ] && [ "$a" = "$b" ] || fail "a batch of one: single '$a', proxy '$b'"
+ok
 n=$(val proxy -c "SET ROLE alice" -c "SELECT count(*) || '/' || count(DISTINCT partition) FROM ct_cleanup_audit_all() WHERE reason = 'batch'")
 [ "$n" = "5/$nparts" ] || fail "batch audit rows through the proxy: $n, expected 5/$nparts"
 ok
